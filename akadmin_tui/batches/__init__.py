@@ -1,0 +1,1 @@
+"""Background batches: scheduler host, state store and batch templates. Never imports Textual."""

@@ -1,0 +1,392 @@
+"""The `akadmin` command: open the console, or run one headless operation.
+
+Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration error. Messages go to stderr,
+never with a traceback; secrets are never read from argv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .settings import locations, schema
+from .settings.editor import ChangeRefused, SettingsEditor
+from .settings.fields import Severity, Shape
+from .settings.keys import KeyPathError, format_key, parse_key
+from .settings.lifecycle import add_key_file, init_config, key_for, rotate_data_key, set_passphrase
+from .settings.lock import LockedError
+from .settings.session import ConfigOpener
+from .settings.store import ConfigError, ConfigFile, NeedsPassphrase, SaveError
+from .settings.validate import FieldError, format_value, parse_text
+from .settings.vault import TamperedError, VaultError, is_ciphertext
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MASK = "********"
+
+
+class CliError(Exception):
+    """A failure reported as one message and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        self.code = code
+        super().__init__(message)
+
+
+def _target(args: argparse.Namespace) -> ConfigOpener:
+    config = Path(args.config) if getattr(args, "config", None) else locations.default_config_path()
+    read_only = bool(getattr(args, "read_only", False))
+    if getattr(args, "key_file", None):
+        return ConfigOpener(config, Path(args.key_file), True, read_only)
+    if os.environ.get("AKADMIN_KEY_FILE"):
+        return ConfigOpener(config, Path(os.environ["AKADMIN_KEY_FILE"]), True, read_only)
+    return ConfigOpener(config, locations.default_key_file(), False, read_only)
+
+
+def _read_stdin_line(what: str) -> str:
+    line = sys.stdin.readline()
+    if not line:
+        raise CliError(f"expected {what} on standard input, got nothing")
+    return line.rstrip("\r\n")
+
+
+def _prompt(prompt: str) -> str:
+    if not sys.stdin.isatty():
+        raise CliError("no terminal to ask for the passphrase: use --key-file, or --passphrase-stdin")
+    return getpass.getpass(prompt)
+
+
+def _new_passphrase(from_stdin: bool) -> str:
+    if from_stdin:
+        value = _read_stdin_line("the passphrase")
+    else:
+        value = _prompt("New passphrase: ")
+        if _prompt("Repeat it: ") != value:
+            raise CliError("the two passphrases differ; nothing was changed")
+    if len(value) < 8:
+        raise CliError("the passphrase must be at least 8 characters; nothing was changed")
+    return value
+
+
+def open_config(target: ConfigOpener, *, passphrase_stdin: bool = False, read_only: bool = False) -> ConfigFile:
+    """Open the target config with its key file or a passphrase, as the arguments say."""
+    source: Callable[[], str] = (
+        (lambda: _read_stdin_line("the passphrase")) if passphrase_stdin else (lambda: _prompt("Passphrase: "))
+    )
+    config = target.open(passphrase=source)
+    config.read_only = read_only
+    return config
+
+
+def _locked(config: ConfigFile) -> ConfigFile:
+    try:
+        config.lock.acquire()
+    except LockedError as error:
+        raise CliError(f"{error}; close that console or make the change there", EXIT_FAILED) from None
+    return config
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target = _target(args)
+    if target.config.exists():
+        raise CliError(f"{target.config} already exists; it was not overwritten")
+    key_file = Path(args.key_file) if args.key_file else None
+    passphrase = None
+    if key_file is None:
+        passphrase = _new_passphrase(args.passphrase_stdin)
+    init_config(target.config, key_file=key_file, passphrase=passphrase)
+    print(f"Created {target.config}" + (f" (key file {key_file})" if key_file else " (passphrase)"), file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    findings = SettingsEditor(config).findings()
+    findings += _undecryptable(config)
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    if args.json:
+        print(json.dumps({"config": str(config.path), "mac": "valid", "ok": not errors,
+                          "findings": [{"where": f.where, "severity": str(f.severity), "message": f.message}
+                                       for f in findings]}, indent=2))
+    else:
+        for finding in findings:
+            print(f"{finding.severity}: {finding}", file=sys.stderr)
+        summary = f"{config.path}: MAC valid, {len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
+        print(summary, file=sys.stderr)
+    return EXIT_USAGE if errors else EXIT_OK
+
+
+def _undecryptable(config: ConfigFile) -> list:
+    from .settings.validate import Finding, records_of
+
+    found = []
+    plain = config.plain()
+    for section in schema.SECTIONS:
+        for record_key, record in records_of(section, plain).items():
+            base = section.table + ((record_key,) if record_key is not None else ())
+            for field in section.fields:
+                value = record.get(field.key)
+                if field.is_secret and is_ciphertext(value):
+                    try:
+                        config.vault.decrypt(base + (field.key,), value)
+                    except TamperedError as error:
+                        found.append(Finding(format_key(base + (field.key,)), str(error)))
+    return found
+
+
+def _resolve_key(text: str) -> tuple[tuple[str, ...], Any]:
+    try:
+        path = parse_key(text)
+    except KeyPathError as error:
+        raise CliError(f"invalid key: {error}") from None
+    return path, schema.locate(path)
+
+
+def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> dict[str, Any] | None:
+    from .settings.validate import effective, records_of
+
+    for section in schema.SECTIONS:
+        if section.shape is Shape.COLLECTION and path[: len(section.table)] == section.table and len(path) == len(section.table) + 1:
+            record_key: str | None = path[-1]
+        elif path == section.table:
+            record_key = None
+            if section.shape is Shape.COLLECTION:
+                return {code: _describe_table(config, path + (code,), reveal)
+                        for code in records_of(section, config.plain())}
+        else:
+            continue
+        stored = records_of(section, config.plain()).get(record_key)
+        if stored is None:
+            return None
+        values = effective(section, stored)
+        out: dict[str, Any] = {}
+        for field in section.fields:
+            value = values.get(field.key)
+            if field.is_secret and value:
+                value = config.reveal(path + (field.key,)) if reveal else MASK
+            out[field.key] = value
+        return out
+    return None
+
+
+def cmd_config_get(args: argparse.Namespace) -> int:
+    path, located = _resolve_key(args.key)
+    config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    if located is None:
+        table = _describe_table(config, path, args.reveal)
+        if table is None:
+            raise CliError(f"unknown key {format_key(path)}: see the README's reference for the keys")
+        if args.json:
+            print(json.dumps(table, indent=2, default=str))
+        else:
+            for key, value in table.items():
+                print(f"{key} = {value if isinstance(value, dict) else json.dumps(value, default=str, ensure_ascii=False)}")
+        return EXIT_OK
+    section, record_key, field = located
+    base = section.table + ((record_key,) if record_key is not None else ())
+    if section.shape is not Shape.TABLE and config.get(base) is None and record_key not in section.fixed_keys:
+        raise CliError(f"{format_key(base)} does not exist", EXIT_FAILED)
+    stored = config.get(path)
+    value = stored if stored is not None else field.default
+    if field.is_secret and value:
+        value = config.reveal(path) if args.reveal else MASK
+    print(json.dumps(value, default=str) if args.json else format_value(field, value))
+    return EXIT_OK
+
+
+def cmd_config_set(args: argparse.Namespace) -> int:
+    path, located = _resolve_key(args.key)
+    if located is None:
+        raise CliError(f"unknown key {format_key(path)}: see the README's reference for the keys")
+    section, record_key, field = located
+    if args.stdin == (args.value is not None):
+        raise CliError("give either VALUE or --stdin")
+    if field.is_secret and not args.stdin:
+        raise CliError(f"{format_key(path)} is a secret: secrets are never taken from the command line; "
+                       f"use: akadmin config set {format_key(path)} --stdin")
+    if args.stdin and args.passphrase_stdin:
+        raise CliError("--stdin and --passphrase-stdin cannot both read standard input; use --key-file")
+    text = _read_stdin_line("the value") if args.stdin else args.value
+    try:
+        value = parse_text(field, text)
+    except FieldError as error:
+        raise CliError(f"{format_key(path)}: {error}") from None
+    config = _locked(open_config(_target(args), passphrase_stdin=args.passphrase_stdin))
+    try:
+        editor = SettingsEditor(config)
+        if section.shape is not Shape.TABLE and not editor.exists(section, record_key):
+            noun = section.record_noun
+            raise CliError(f"{format_key(path[:-1])}: no such {noun}; create it in the console first", EXIT_FAILED)
+        warnings = editor.apply(section, record_key, {field.key: value})
+    finally:
+        config.lock.release()
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    shown = MASK if field.is_secret else format_value(field, value)
+    print(f"{format_key(path)} = {shown}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_rekey(args: argparse.Namespace) -> int:
+    target = _target(args)
+    config = _locked(open_config(target, passphrase_stdin=args.passphrase_stdin))
+    try:
+        return _rekey(config, target, args)
+    finally:
+        config.lock.release()
+
+
+def _rekey(config: ConfigFile, target: ConfigOpener, args: argparse.Namespace) -> int:
+    recipients = config.recipients()
+    if args.add_key_file:
+        add_key_file(config, Path(args.add_key_file))
+        print(f"Added key file {args.add_key_file} as a recipient", file=sys.stderr)
+        return EXIT_OK
+    if args.change_passphrase:
+        set_passphrase(config, _new_passphrase(from_stdin=False))
+        print("Passphrase changed", file=sys.stderr)
+        return EXIT_OK
+    # Rotation, optionally dropping one recipient: every kept recipient is re-wrapped.
+    keep_key = recipients.key_file and not args.remove_key_file
+    keep_pass = recipients.passphrase and not args.remove_passphrase
+    if args.remove_key_file and not recipients.key_file:
+        raise CliError(f"{config.path} has no key-file recipient to remove")
+    if args.remove_passphrase and not recipients.passphrase:
+        raise CliError(f"{config.path} has no passphrase recipient to remove")
+    if not (keep_key or keep_pass):
+        raise CliError("the vault must keep at least one recipient; add another one first")
+    key = None
+    if keep_key:
+        if target.key_file is None:
+            raise CliError("the key file is needed to re-wrap the new data key: pass --key-file")
+        key = key_for(target.key_file, create=False)
+    passphrase = None
+    if keep_pass:
+        passphrase = config.passphrase or _prompt("Passphrase (to re-wrap the new data key): ")
+    rotate_data_key(config, passphrase=passphrase, key=key)
+    dropped = " and removed the key file recipient" if args.remove_key_file else (
+        " and removed the passphrase recipient" if args.remove_passphrase else "")
+    print(f"Rotated the data key of {config.path}{dropped}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_console(args: argparse.Namespace) -> int:
+    from .launch import run_console
+
+    return run_console(_target(args), read_only=args.read_only)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .launch import run_demo
+
+    return run_demo(reset=args.reset, read_only=args.read_only)
+
+
+# --- parser ---------------------------------------------------------------------------------------
+
+def _common(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    default = argparse.SUPPRESS if suppress else None
+    parser.add_argument("--config", metavar="PATH", default=default,
+                        help="config file (default: $AKADMIN_CONFIG, else $XDG_CONFIG_HOME/akadmin/config.toml)")
+    parser.add_argument("--key-file", metavar="PATH", default=default,
+                        help="key file (default: $AKADMIN_KEY_FILE, else $XDG_CONFIG_HOME/akadmin/key if present)")
+
+
+def _passphrase_stdin(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--passphrase-stdin", action="store_true",
+                        help="read the passphrase from the first line of standard input")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `akadmin` command."""
+    parser = argparse.ArgumentParser(
+        prog="akadmin",
+        description="Terminal console for the Akuiteo Administration console: interfaces, "
+                    "encrypted settings, tests and batches. Without a command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"akadmin {__version__}")
+    _common(parser, suppress=False)
+    parser.add_argument("--read-only", action="store_true", help="open everything read-only")
+    parser.set_defaults(func=cmd_console)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    init = sub.add_parser("init", help="write a new commented config with the defaults")
+    _common(init, suppress=True)
+    _passphrase_stdin(init)
+    init.set_defaults(func=cmd_init)
+
+    check = sub.add_parser("check", help="verify the MAC and validate every section (exit 2 on problems)")
+    _common(check, suppress=True)
+    _passphrase_stdin(check)
+    check.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
+    check.set_defaults(func=cmd_check)
+
+    config = sub.add_parser("config", help="read or change one setting")
+    config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    get = config_sub.add_parser("get", help="print a value or a table (secrets masked unless --reveal)")
+    get.add_argument("key", metavar="KEY", help="dotted key, e.g. interfaces.chorus.retry_count")
+    get.add_argument("--reveal", action="store_true", help="print secrets in clear")
+    get.add_argument("--json", action="store_true", help="print JSON")
+    _common(get, suppress=True)
+    _passphrase_stdin(get)
+    get.set_defaults(func=cmd_config_get)
+    setp = config_sub.add_parser("set", help="change a value (secrets only with --stdin)")
+    setp.add_argument("key", metavar="KEY")
+    setp.add_argument("value", metavar="VALUE", nargs="?")
+    setp.add_argument("--stdin", action="store_true", help="read the value from standard input")
+    _common(setp, suppress=True)
+    _passphrase_stdin(setp)
+    setp.set_defaults(func=cmd_config_set)
+
+    rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")
+    _common(rekey, suppress=True)
+    _passphrase_stdin(rekey)
+    group = rekey.add_mutually_exclusive_group()
+    group.add_argument("--add-key-file", metavar="PATH", help="add a key file recipient (created if absent)")
+    group.add_argument("--remove-key-file", action="store_true", help="remove the key file recipient and rotate the data key")
+    group.add_argument("--change-passphrase", action="store_true", help="set a new passphrase")
+    group.add_argument("--remove-passphrase", action="store_true", help="remove the passphrase recipient and rotate the data key")
+    rekey.set_defaults(func=cmd_rekey)
+
+    demo = sub.add_parser("demo", help="open the console on a demo configuration")
+    demo.add_argument("--reset", action="store_true", help="start again from the sample configuration")
+    demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS)
+    demo.set_defaults(func=cmd_demo)
+    return parser
+
+
+def fail(message: str, code: int) -> NoReturn:
+    """Print `message` on stderr and exit with `code`."""
+    print(f"akadmin: {message}", file=sys.stderr)
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `akadmin` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as error:
+        fail(str(error), error.code)
+    except NeedsPassphrase as error:
+        fail(f"{error}: use --key-file, or --passphrase-stdin", EXIT_USAGE)
+    except (ConfigError, VaultError) as error:
+        fail(str(error), EXIT_USAGE)
+    except ChangeRefused as error:
+        fail("refused, nothing was written:\n" + "\n".join(f"  {f}" for f in error.findings), EXIT_USAGE)
+    except (SaveError, LockedError) as error:
+        fail(str(error), EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_FAILED)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

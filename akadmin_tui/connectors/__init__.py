@@ -1,0 +1,1 @@
+"""Connectors to the third-party services (one module per service). Never imports Textual."""

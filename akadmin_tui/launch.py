@@ -1,0 +1,45 @@
+"""Starting the console from the command line: resolve the file, open it, run the App."""
+
+from __future__ import annotations
+
+import sys
+
+from .settings import locations
+from .settings.session import ConfigOpener
+from .settings.store import ConfigError, backup_path_for
+
+
+def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: str | None = None) -> int:
+    """Open the console on `opener`'s file; key-file problems are reported before the screen opens."""
+    from .app import AkadminApp  # Textual is imported only when a console is wanted
+
+    if not opener.path.exists():
+        raise ConfigError(f"{opener.path} does not exist; create it with: akadmin init --config {opener.path}")
+    config = None
+    if passphrase is not None or not opener.needs_passphrase():
+        config = opener.open(passphrase)
+    if config is not None and read_only:
+        config.read_only = True
+    if not sys.stdout.isatty():
+        print("akadmin: the console needs a terminal; use the commands (akadmin --help) in scripts", file=sys.stderr)
+        return 2
+    app = AkadminApp(ConfigOpener(opener.path, opener.key_file, opener.key_file_explicit, read_only), config)
+    return app.run() or 0
+
+
+def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
+    """Open the console on the demo configuration, building it on first use (or with reset)."""
+    from .sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
+
+    folder = locations.demo_dir()
+    path = folder / "config.toml"
+    if reset and path.exists():
+        path.unlink()
+        backup_path_for(path).unlink(missing_ok=True)
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        build_demo_config(path)
+        print(f"akadmin: demo configuration written to {path} (passphrase: {DEMO_PASSPHRASE})", file=sys.stderr)
+    return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE)
+
+

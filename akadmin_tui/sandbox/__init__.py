@@ -1,0 +1,1 @@
+"""Local emulators of the third-party services, for the demo and the tests."""

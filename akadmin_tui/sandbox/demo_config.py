@@ -1,0 +1,103 @@
+"""The demo configuration: every section filled with believable values, secrets encrypted.
+
+`python -m akadmin_tui.sandbox.demo_config sample_config.toml` regenerates the repository's
+sample file; `akadmin demo` builds its working copy the same way. The demo passphrase is public
+on purpose: the demo credentials only open the local emulators.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..settings import schema
+from ..settings.editor import SettingsEditor
+from ..settings.fields import Section
+from ..settings.lifecycle import init_config
+from ..settings.store import ConfigFile
+from ..settings.vault import ScryptParams
+
+DEMO_PASSPHRASE = "akadmin-demo"
+
+# (section, record key, values); secrets here are demo credentials of the local emulators.
+DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
+    (schema.COMPANIES, "ACME", {"name": "ACME Ingénierie", "siret": "73282932000074"}),
+    (schema.COMPANIES, "BETA", {"name": "Beta Conseil", "siret": "55210055400013"}),
+    (schema.CHORUS, None, {
+        "active": True, "environment": "qualification",
+        "auth_url": schema.CHORUS_ENVIRONMENTS["qualification"]["auth_url"],
+        "url": schema.CHORUS_ENVIRONMENTS["qualification"]["url"],
+        "akuiteo_user": "TECH_AKUITEO", "akuiteo_password": "demo-akuiteo-password",
+        "akuiteo_company_code": "ACME", "max_calls_per_second": 1,
+    }),
+    (schema.CHORUS_SPECIAL, "ACME", {
+        "enabled": True, "piste_client_id": "demo-acme-client", "piste_secret": "demo-acme-secret",
+        "chorus_login": "TECH_1_ACME@cpro.fr", "chorus_password": "demo-acme-chorus", "id": "AKUITEO-ACME",
+    }),
+    (schema.EXCHANGE, None, {
+        "delegated_user": "akuiteo.sync@acme.example", "linked_password": "demo-exchange-password",
+        "ews_url": "https://outlook.office365.com/EWS/exchange.asmx", "use_impersonation": True,
+        "test_user": "jeanne.martin@acme.example", "use_graph": True,
+        "tenant_id": "11111111-2222-3333-4444-555555555555",
+        "client_id": "66666666-7777-8888-9999-000000000000", "client_secret": "demo-graph-secret",
+        "client_secret_expires_on": dt.date(2027, 11, 1),
+    }),
+    (schema.UNIVERSIGN, None, {
+        "enabled": True, "url": "https://api.alpha.universign.com", "universign_user": "demo@acme.example",
+        "universign_password": "demo-universign-password", "akuiteo_user": "TECH_AKUITEO",
+        "akuiteo_password": "demo-akuiteo-password",
+    }),
+    (schema.AKUITEO_CONNECT, None, {
+        "active": True, "akuiteo_user": "TECH_AKUITEO", "akuiteo_password": "demo-akuiteo-password",
+        "email": "finance@acme.example", "bridge_client_id": "demo-bridge-client",
+        "bridge_client_secret": "demo-bridge-secret",
+    }),
+    (schema.BRIDGE_USER, None, {"name": "ACME Finance", "email": "finance@acme.example",
+                                "password": "demo-bridge-user-password"}),
+    (schema.BANKS, "BNP-ACME", {"name": "BNP Paribas", "company": "ACME"}),
+    (schema.GMAIL, None, {"credential_key_path": "c:/keys/gmail.json", "send_as": "noreply@acme.example"}),
+    (schema.GOOGLE_API, None, {
+        "place_autocomplete_enabled": True, "place_autocomplete_key": "demo-places-key",
+        "distance_matrix_enabled": True, "distance_matrix_key": "demo-matrix-key",
+    }),
+    (schema.OCR, None, {
+        "ocr_enabled": True, "mindee_enabled": True, "mindee_rest_url": "https://api.mindee.net",
+        "mindee_token": "demo-mindee-token", "akuiteo_user": "OCR_AKUITEO", "akuiteo_password": "demo-ocr-password",
+    }),
+    (schema.SIRENE, None, {"enabled": True, "token": "demo-sirene-key"}),
+    (schema.MAIL, None, {
+        "smtp_host": "smtp.acme.example", "smtp_port": 587, "security": "starttls",
+        "username": "akadmin@acme.example", "password": "demo-smtp-password", "from_address": "akadmin@acme.example",
+    }),
+    (schema.MANAGEMENT_RULES, None, {"google_mail": True}),
+    (schema.OFFICE_AUTOMATION, None, {"email_application": "gmail"}),
+]
+
+
+def build_demo_config(path: Path, passphrase: str = DEMO_PASSPHRASE,
+                      scrypt: ScryptParams | None = None) -> ConfigFile:
+    """Write a complete demo config at `path` (which must not exist) and return it opened."""
+    config = init_config(path, passphrase=passphrase, scrypt=scrypt)
+    editor = SettingsEditor(config)
+    for section, record_key, values in DEMO_RECORDS:
+        editor.apply(section, record_key, values)
+    return config
+
+
+def main(argv: list[str]) -> int:
+    """Regenerate a sample file: `python -m akadmin_tui.sandbox.demo_config PATH`."""
+    if len(argv) != 1:
+        print("usage: python -m akadmin_tui.sandbox.demo_config PATH", file=sys.stderr)
+        return 2
+    target = Path(argv[0])
+    target.unlink(missing_ok=True)
+    build_demo_config(target)
+    for leftover in (target.with_name(target.name + ".bak"), target.with_name(target.name + ".lock")):
+        leftover.unlink(missing_ok=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,124 @@
+"""Modal dialogs: a yes/no confirmation and the form that creates a record."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Static
+
+from ..settings.fields import Section
+from ..widgets.field_row import FieldRow
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Ask a yes/no question; y confirms, n or Escape cancels."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n,escape", "answer(False)", "No"),
+    ]
+
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.yes, self.no = yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", id="yes", variant="error", compact=True)
+                yield Button(f"{self.no} (n)", id="no", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+CreateRecord = Callable[[str | None, dict[str, Any]], str | None]
+
+
+class NewRecordScreen(ModalScreen[str | None]):
+    """Ask for a new record's code (for collections) and its required fields, then create it.
+
+    The dialog stays open with the reason when creation is refused; it dismisses with the code.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "create", "Create", priority=True)]
+
+    def __init__(self, section: Section, *, needs_code: bool, create: CreateRecord) -> None:
+        super().__init__(classes="dialog-screen")
+        self.section = section
+        self.needs_code = needs_code
+        self._create = create
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide"):
+            yield Label(f"New {self.section.record_noun}", classes="dialog-title")
+            if self.needs_code:
+                yield Label("Code", classes="field-label")
+                yield Input(placeholder=self.section.key_help, id="new-code", compact=True)
+            for field in self.section.fields:
+                if field.required:
+                    yield FieldRow(field, None)
+            yield Static("", id="new-error", classes="field-message")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Create (ctrl+s)", id="create", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        for button in self.query(".field-save"):
+            button.display = False
+        first = self.query("#new-code, .field-input").first()
+        first.focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_create(self) -> None:
+        code = self.query_one("#new-code", Input).value.strip() if self.needs_code else None
+        values: dict[str, Any] = {}
+        for row in self.query(FieldRow):
+            try:
+                values[row.key] = row.current()
+            except ValueError as error:
+                self.show_error(str(error))
+                return
+        problem = self._create(code, values)
+        if problem:
+            self.show_error(problem)
+        else:
+            self.dismiss(code)
+
+    @on(FieldRow.SaveRequested)
+    def _submit_from_row(self, event: FieldRow.SaveRequested) -> None:
+        event.stop()
+        self.action_create()
+
+    @on(Input.Submitted, "#new-code")
+    def _submit_code(self) -> None:
+        self.action_create()
+
+    @on(Button.Pressed, "#create")
+    def _create_pressed(self) -> None:
+        self.action_create()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+    def show_error(self, message: str) -> None:
+        """Show why the record could not be created, keeping what was typed."""
+        self.query_one("#new-error", Static).update(message)

@@ -1,0 +1,64 @@
+"""The key reference (F1 or ?): every key of the console, grouped by where it works."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: list[tuple[str, list[tuple[str, str]]]] = [
+    ("Everywhere", [
+        ("ctrl+p", "command palette: jump to any section or field by name"),
+        ("F1, ?", "this help (? outside text fields)"),
+        ("Escape", "back to the menu; closes a dialog"),
+        ("ctrl+b", "hide or show the menu"),
+        ("ctrl+q", "quit (asks first when changes are not saved)"),
+    ]),
+    ("Menu", [
+        ("↑ ↓", "move; the section shows on the right"),
+        ("Enter", "open the section and go to its first field"),
+        ("Space", "fold or unfold a group"),
+    ]),
+    ("Form", [
+        ("Tab, shift+Tab", "next or previous field"),
+        ("Enter, ctrl+s", "save the focused field"),
+        ("F2", "save every modified field of the form"),
+        ("ctrl+r", "revert the focused field to its saved value"),
+        ("F3", "revert every field of the form"),
+        ("ctrl+t", "reveal or mask a secret (masked again when you leave it)"),
+        ("Space", "toggle a switch, open a drop-down"),
+    ]),
+    ("Lists (Companies, Banks, Chorus, Bridge user)", [
+        ("↑ ↓", "pick a record; its form shows beside"),
+        ("Enter", "go to the record's fields"),
+        ("ctrl+n", "create a record"),
+        ("F8", "delete the record (asks first)"),
+    ]),
+    ("Dialogs", [
+        ("y / n", "confirm or cancel"),
+        ("ctrl+s", "create, in a New dialog"),
+    ]),
+]
+
+
+def help_text() -> str:
+    """The help as markup, one group per block."""
+    lines = ["[b]Keys[/b]", ""]
+    for group, keys in KEYS:
+        lines.append(f"[b]{group}[/b]")
+        lines += [f"  {key:<16} {what}" for key, what in keys]
+        lines.append("")
+    lines.append("[dim]Escape, F1 or q closes this help.[/dim]")
+    return "\n".join(lines)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of every key."""
+
+    BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box"):
+            yield Static(help_text(), id="help-text")

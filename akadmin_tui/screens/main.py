@@ -1,0 +1,191 @@
+"""The main screen: the Administration console's menu tree beside the open section."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import ContentSwitcher, Footer, Header, Static, Tree
+
+from ..settings import schema
+from ..settings.editor import SettingsEditor
+from ..settings.fields import Severity
+from ..widgets.record_form import RecordForm
+from .section_view import SectionView
+
+ROOT_LABEL = "Administration console"
+
+
+class MenuTree(Tree[str]):
+    """The menu of the Administration console; each leaf's data is a section id."""
+
+    def __init__(self) -> None:
+        super().__init__(ROOT_LABEL, id="menu")
+        self.show_root = False
+        self.guide_depth = 2
+        paths = [s.menu[:depth] for s in schema.SECTIONS for depth in range(1, len(s.menu) + 1)]
+        parents = {path[:-1] for path in paths}
+        nodes: dict[tuple[str, ...], object] = {(): self.root}
+        for path in dict.fromkeys(paths):
+            parent = nodes[path[:-1]]
+            nodes[path] = parent.add(path[-1], expand=True) if path in parents else parent.add_leaf(path[-1])
+        for section in schema.SECTIONS:
+            nodes[section.menu].data = section.id
+        self.root.expand()
+
+    def node_for(self, section_id: str):
+        """The tree node of a section."""
+        def walk(node):
+            if node.data == section_id:
+                return node
+            for child in node.children:
+                found = walk(child)
+                if found is not None:
+                    return found
+            return None
+        return walk(self.root)
+
+
+class Overview(VerticalScroll):
+    """What the console opened: the file, its vault, and every problem found in it."""
+
+    def __init__(self, editor: SettingsEditor, notice: str | None) -> None:
+        super().__init__(id="overview", classes="overview")
+        self.editor = editor
+        self.notice = notice
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="overview-text")
+
+    def on_mount(self) -> None:
+        self.refresh_overview()
+
+    def refresh_overview(self) -> None:
+        """Recompute the summary and the list of findings."""
+        config = self.editor.config
+        recipients = config.recipients()
+        unlockers = [name for name, present in (("passphrase", recipients.passphrase), ("key file", recipients.key_file)) if present]
+        findings = self.editor.findings()
+        errors = [f for f in findings if f.severity is Severity.ERROR]
+        lines = [
+            "[b]akadmin[/b] — Administration console",
+            "",
+            f"File       {config.path}",
+            f"Vault      opened; MAC valid; unlocks with {' and '.join(unlockers)}",
+            f"Mode       {'read-only' if config.read_only else 'editing'}",
+            f"Problems   {len(errors)} error(s), {len(findings) - len(errors)} warning(s)",
+        ]
+        lines += [f"  [{'red' if f.severity is Severity.ERROR else 'yellow'}]•[/] {f.where}: {f.message}" for f in findings]
+        lines += [
+            "",
+            "Pick a section in the menu with the arrows and Enter. In a form, Tab moves between fields, "
+            "Enter or ctrl+s saves the field, F2 saves all and ctrl+r reverts; Escape returns to the menu. "
+            "ctrl+p jumps to any section or field, F1 lists every key, ctrl+q quits.",
+        ]
+        self.query_one("#overview-text", Static).update("\n".join(lines))
+
+
+class MainScreen(Screen):
+    """Menu tree on the left, the open section (or the overview) on the right."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Menu", tooltip="Back to the menu"),
+        Binding("ctrl+b", "toggle_menu", "Hide menu", show=False),
+    ]
+
+    def __init__(self, editor: SettingsEditor, notice: str | None = None) -> None:
+        super().__init__()
+        self.editor = editor
+        self.notice = notice
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="≡")
+        banner = Static(self.notice or "", id="banner", classes="banner")
+        banner.display = bool(self.notice)
+        yield banner
+        with Horizontal(id="body"):
+            yield MenuTree()
+            with ContentSwitcher(id="content", initial="overview"):
+                yield Overview(self.editor, self.notice)
+        yield Footer()
+
+    WIDE_FROM = 120
+    TALL_FROM = 36
+
+    def on_mount(self) -> None:
+        tree = self.query_one(MenuTree)
+        tree.focus()
+        first = tree.node_for(schema.SECTIONS[0].id)
+        if first is not None:
+            tree.move_cursor(first)
+        self.query_one("#content", ContentSwitcher).current = "overview"
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width >= self.WIDE_FROM, "-wide")
+        self.set_class(self.size.height >= self.TALL_FROM, "-tall")
+
+    # --- navigation ----------------------------------------------------------------------------
+
+    def section_view(self, section_id: str) -> SectionView:
+        """The view of a section, created on first use and kept so unsaved edits survive."""
+        switcher = self.query_one("#content", ContentSwitcher)
+        view_id = f"section-{section_id}"
+        found = switcher.query(f"#{view_id}")
+        if found:
+            return found.first(SectionView)
+        view = SectionView(self.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
+        switcher.mount(view)
+        return view
+
+    def open_section(self, section_id: str, *, focus: bool = True, field_key: str | None = None) -> SectionView:
+        """Show a section; with `focus`, move into its form (to `field_key` if given)."""
+        view = self.section_view(section_id)
+        self.query_one("#content", ContentSwitcher).current = view.id
+        tree = self.query_one(MenuTree)
+        node = tree.node_for(section_id)
+        if node is not None and tree.cursor_node is not node:
+            tree.move_cursor(node)
+        if focus:
+            def settle() -> None:
+                if field_key:
+                    view.focus_field(field_key)
+                else:
+                    view.focus_first_field()
+            self.call_after_refresh(settle)
+        return view
+
+    @on(Tree.NodeHighlighted, "#menu")
+    def _preview(self, event: Tree.NodeHighlighted) -> None:
+        if event.node.data:
+            self.open_section(event.node.data, focus=False)
+        else:
+            self.query_one("#content", ContentSwitcher).current = "overview"
+
+    @on(Tree.NodeSelected, "#menu")
+    def _open(self, event: Tree.NodeSelected) -> None:
+        if event.node.data:
+            self.open_section(event.node.data)
+
+    def action_back(self) -> None:
+        """Escape: from a form back to the menu."""
+        self.query_one(MenuTree).focus()
+
+    def action_toggle_menu(self) -> None:
+        menu = self.query_one(MenuTree)
+        menu.display = not menu.display
+
+    # --- state ---------------------------------------------------------------------------------
+
+    def section_views(self) -> list[SectionView]:
+        """Every section opened so far."""
+        return list(self.query(SectionView))
+
+    def pending_count(self) -> int:
+        """Fields modified but not saved, across every opened section."""
+        return sum(view.pending_count() for view in self.section_views())
+
+    @on(RecordForm.Saved)
+    def _saved(self) -> None:
+        self.query_one(Overview).refresh_overview()

@@ -1,0 +1,302 @@
+"""The screen area of one menu entry: its intro, its form(s), the focused field's help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import ContentSwitcher, OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..settings import schema
+from ..settings.editor import ChangeRefused, SettingsEditor, record_path
+from ..settings.fields import Section, Shape
+from ..settings.keys import format_key
+from ..settings.store import SaveError
+from ..settings.validate import format_value, gmail_precondition_problems
+from ..widgets.field_row import FieldRow
+from ..widgets.record_form import RecordForm
+from .dialogs import ConfirmScreen, NewRecordScreen
+
+
+def field_help(section: Section, record_key: str | None, row: FieldRow) -> str:
+    """The help panel's text for a focused field: the seed's description and what is expected."""
+    field = row.field
+    key = format_key(record_path(section, record_key) + (field.key,))
+    default = "" if field.default in (None, "") else f" · default {format_value(field, field.default)}"
+    return f"[b]{field.label}[/b]  [dim]{key}{default}[/dim]\n{field.help}\n[dim]Expected: {field.describe_expected()}[/dim]"
+
+
+class SectionView(Vertical):
+    """One section: a form for a table, or a record list plus a form per record for a collection."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save_field", "Save field", tooltip="Save the focused field"),
+        Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this form"),
+        Binding("ctrl+r", "revert_field", "Revert", tooltip="Put back the saved value of the focused field"),
+        Binding("f3", "revert_all", "Revert all", show=False),
+        Binding("ctrl+n", "new_record", "New", tooltip="Create a record"),
+        Binding("f8", "delete_record", "Delete", tooltip="Delete the selected record"),
+    ]
+
+    def __init__(self, editor: SettingsEditor, section: Section, *, id: str | None = None) -> None:
+        super().__init__(classes="section-view", id=id)
+        self.editor = editor
+        self.section = section
+        self._forms: dict[str | None, RecordForm] = {}
+        self._current: str | None = None
+        self._form_serial = 0
+
+    # --- layout --------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(" > ".join(self.section.menu), classes="section-title")
+        if self.section.shape is Shape.COLLECTION:
+            with Horizontal(classes="collection"):
+                yield OptionList(id="records", classes="record-list")
+                with VerticalScroll(classes="record-area"):
+                    yield from self._intro()
+                    yield ContentSwitcher(id="forms")
+                    yield from self._outro()
+        else:
+            with VerticalScroll(classes="record-area"):
+                yield from self._intro()
+                yield ContentSwitcher(id="forms")
+                yield Static("", id="empty-state", classes="empty-state")
+                yield from self._outro()
+        yield Static("", id="field-help", classes="field-help")
+
+    def _intro(self) -> ComposeResult:
+        if self.section.intro:
+            yield Static(self.section.intro, classes="section-intro")
+        if self.section.id == "gmail":
+            yield Static("", id="preconditions", classes="preconditions")
+
+    def _outro(self) -> ComposeResult:
+        if self.section.guide:
+            yield Static(self.section.guide, classes="section-guide")
+
+    def on_mount(self) -> None:
+        self.reload()
+
+    # --- records -------------------------------------------------------------------------------
+
+    def _next_form_id(self) -> str:
+        self._form_serial += 1
+        return f"form-{self._form_serial}"
+
+    def reload(self, select: str | None = None) -> None:
+        """Rebuild the record list and show the selected record's form."""
+        if self.section.shape is Shape.COLLECTION:
+            self._reload_list(select)
+        elif self.section.shape is Shape.OPTIONAL_TABLE and not self.editor.exists(self.section):
+            self._show_empty(True)
+        else:
+            self._show_empty(False)
+            self.show_record(None)
+        self._refresh_preconditions()
+
+    def _show_empty(self, empty: bool) -> None:
+        state = self.query_one("#empty-state", Static)
+        state.display = empty
+        self.query_one("#forms", ContentSwitcher).display = not empty
+        if empty:
+            state.update(f"There is no {self.section.record_noun} yet. Press ctrl+n to create one.")
+
+    def _reload_list(self, select: str | None) -> None:
+        options = self.query_one("#records", OptionList)
+        keys = self.editor.listed_keys(self.section)
+        options.clear_options()
+        options.add_options([Option(self._record_label(k), id=k) for k in keys])
+        target = select if select in keys else (self._current if self._current in keys else (keys[0] if keys else None))
+        if target is None:
+            self.query_one("#forms", ContentSwitcher).display = False
+            return
+        self.query_one("#forms", ContentSwitcher).display = True
+        options.highlighted = keys.index(target)
+        self.show_record(target)
+
+    def _record_label(self, key: str | None) -> str:
+        stored = self.editor.stored(self.section, key)
+        if self.section is schema.CHORUS_SPECIAL:
+            state = "default" if key == schema.DEFAULT_COMPANY else (
+                "specific, enabled" if stored.get("enabled") else ("specific, disabled" if stored else "uses *****"))
+            return f"{key}  [dim]{state}[/dim]"
+        name = stored.get("name")
+        return f"{key}  [dim]{name}[/dim]" if name else str(key)
+
+    def show_record(self, record_key: str | None) -> RecordForm:
+        """Show (creating if needed) the form of one record."""
+        switcher = self.query_one("#forms", ContentSwitcher)
+        form = self._forms.get(record_key)
+        if form is None:
+            form = RecordForm(self.editor, self.section, record_key, id=self._next_form_id())
+            self._forms[record_key] = form
+            switcher.mount(form)
+        switcher.current = form.id
+        self._current = record_key
+        return form
+
+    @on(OptionList.OptionHighlighted, "#records")
+    def _record_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        if event.option.id != self._current:
+            self.show_record(event.option.id)
+
+    @on(OptionList.OptionSelected, "#records")
+    def _record_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.focus_first_field()
+
+    @property
+    def form(self) -> RecordForm | None:
+        """The form on screen."""
+        return self._forms.get(self._current)
+
+    @property
+    def forms(self) -> list[RecordForm]:
+        """Every form opened in this section."""
+        return list(self._forms.values())
+
+    def pending_count(self) -> int:
+        """How many fields are modified but not saved, across this section's records."""
+        return sum(len(form.modified_rows()) for form in self.forms if form.is_mounted)
+
+    def focus_first_field(self) -> None:
+        """Put the focus in the first field of the form on screen."""
+        if self.form is not None and self.form.rows:
+            self.focus_field(self.form.rows[0].key)
+        elif self.section.shape is Shape.COLLECTION:
+            self.query_one("#records", OptionList).focus()
+
+    def focus_field(self, key: str) -> None:
+        """Put the focus on the editor of field `key` and scroll it into view."""
+        if self.form is None:
+            return
+        row = self.form.row(key)
+        target = row if row.read_only else row.editor
+        target.focus()
+        self.call_after_refresh(row.scroll_visible)
+
+    # --- help ----------------------------------------------------------------------------------
+
+    @on(FieldRow.Focused)
+    def _row_focused(self, event: FieldRow.Focused) -> None:
+        self.query_one("#field-help", Static).update(field_help(self.section, self._current, event.row))
+
+    @on(RecordForm.Saved)
+    def _form_saved(self, event: RecordForm.Saved) -> None:
+        if self.section.shape is Shape.COLLECTION:
+            options = self.query_one("#records", OptionList)
+            for index, key in enumerate(self.editor.listed_keys(self.section)):
+                options.replace_option_prompt_at_index(index, self._record_label(key))
+        self._refresh_preconditions()
+
+    def _refresh_preconditions(self) -> None:
+        if self.section.id != "gmail":
+            return
+        lines = ["[b]Preconditions[/b]"]
+        problems = gmail_precondition_problems(self.editor.config.plain())
+        rule_ok = not any("GOOGLE_MAIL" in p for p in problems)
+        app_ok = not any("email application" in p for p in problems)
+        lines.append(f"{'✓' if rule_ok else '✗'} GOOGLE_MAIL management rule enabled")
+        lines.append(f"{'✓' if app_ok else '✗'} Gmail selected as the email application")
+        path = self.editor.values(self.section).get("credential_key_path")
+        if path:
+            exists = Path(path).is_file()
+            lines.append(f"{'✓' if exists else '·'} credential key {'found' if exists else 'not found'} on this host at {path}")
+        self.query_one("#preconditions", Static).update("\n".join(lines))
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def _focused_row(self) -> FieldRow | None:
+        node = self.app.focused
+        while node is not None and not isinstance(node, FieldRow):
+            node = node.parent
+        return node
+
+    def action_save_field(self) -> None:
+        row = self._focused_row()
+        if row is None or self.form is None:
+            self.app.notify("Put the focus on a field to save it, or press F2 to save all.", timeout=3)
+            return
+        self.form.save([row])
+
+    def action_save_all(self) -> None:
+        if self.form is not None:
+            self.form.save()
+
+    def action_revert_field(self) -> None:
+        row = self._focused_row()
+        if row is not None and self.form is not None:
+            self.form.revert([row])
+
+    def action_revert_all(self) -> None:
+        if self.form is not None:
+            count = self.form.revert()
+            self.app.notify(f"Reverted {count} field(s).", timeout=2)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "new_record":
+            if self.editor.read_only or self.section.keys_from:
+                return False
+            if self.section.shape is Shape.OPTIONAL_TABLE:
+                return not self.editor.exists(self.section)
+            return self.section.shape is Shape.COLLECTION
+        if action == "delete_record":
+            if self.editor.read_only or self.section.keys_from or self.section.shape is Shape.TABLE:
+                return False
+            return self.editor.exists(self.section, self._current)
+        return True
+
+    def action_new_record(self) -> None:
+        needs_code = self.section.shape is Shape.COLLECTION
+        self.app.push_screen(NewRecordScreen(self.section, needs_code=needs_code, create=self._create_record),
+                             self._record_created)
+
+    def _create_record(self, code: str | None, values: dict[str, Any]) -> str | None:
+        try:
+            self.editor.create(self.section, code, values)
+        except ChangeRefused as refused:
+            return "\n".join(f.message for f in refused.findings)
+        except SaveError as error:
+            return str(error)
+        return None
+
+    def _record_created(self, code: str | None) -> None:
+        if code is None and self.section.shape is Shape.COLLECTION:
+            return
+        if not self.editor.exists(self.section, code):
+            return
+        self.app.notify(f"Created {self.section.record_noun} {code or ''}".rstrip() + ".", timeout=3)
+        self._forms.pop(code, None)
+        self.reload(select=code)
+        self.refresh_bindings()
+        self.call_after_refresh(self.focus_first_field)
+
+    def action_delete_record(self) -> None:
+        key = self._current
+        label = f"{self.section.record_noun} {key}" if key else f"the {self.section.record_noun}"
+        self.app.push_screen(ConfirmScreen(f"Delete {label}? Its values are discarded.", yes="Delete"),
+                             lambda yes: self._delete(key) if yes else None)
+
+    def _delete(self, key: str | None) -> None:
+        try:
+            self.editor.remove(self.section, key)
+        except ChangeRefused as refused:
+            self.app.notify("\n".join(f.message for f in refused.findings), title="Not deleted", severity="error")
+            return
+        except SaveError as error:
+            self.app.notify(str(error), title="Not deleted", severity="error")
+            return
+        form = self._forms.pop(key, None)
+        if form is not None:
+            form.remove()
+        self._current = None
+        self.app.notify(f"Deleted {self.section.record_noun} {key or ''}".rstrip() + ".", timeout=3)
+        self.reload()
+        self.refresh_bindings()

@@ -1,0 +1,144 @@
+"""Validated changes to an opened config, shared by the console and the command line."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import tomlkit
+
+from . import schema
+from .fields import Section, Severity, Shape
+from .keys import KeyPath, format_key
+from .store import ConfigFile
+from .validate import Finding, effective, records_of, validate_document
+
+
+class ChangeRefused(Exception):
+    """A change would introduce problems; nothing was written."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        self.findings = findings
+        super().__init__("\n".join(str(f) for f in findings))
+
+
+def record_path(section: Section, record_key: str | None) -> KeyPath:
+    """The table path of one record of `section`."""
+    return section.table + ((record_key,) if record_key is not None else ())
+
+
+class SettingsEditor:
+    """Reads records with their defaults, and applies validated changes in one atomic save."""
+
+    def __init__(self, config: ConfigFile) -> None:
+        self.config = config
+
+    @property
+    def read_only(self) -> bool:
+        """True when changes cannot be saved."""
+        return self.config.read_only
+
+    def record_keys(self, section: Section) -> list[str | None]:
+        """The records of a section in file order ([None] for a plain table)."""
+        return list(records_of(section, self.config.plain()))
+
+    def listed_keys(self, section: Section) -> list[str | None]:
+        """The records a screen lists: stored ones, plus one per source record for linked collections."""
+        keys = self.record_keys(section)
+        if section.keys_from:
+            source = schema.SECTIONS_BY_ID[section.keys_from]
+            keys += [k for k in self.record_keys(source) if k not in keys]
+        return keys
+
+    def stored(self, section: Section, record_key: str | None = None) -> dict[str, Any]:
+        """What the file holds for one record (secrets still encrypted)."""
+        return dict(records_of(section, self.config.plain()).get(record_key, {}))
+
+    def exists(self, section: Section, record_key: str | None = None) -> bool:
+        """True when the record is present in the file (fixed keys always are)."""
+        return record_key in records_of(section, self.config.plain())
+
+    def values(self, section: Section, record_key: str | None = None) -> dict[str, Any]:
+        """The record's effective values with its secrets decrypted, for an editing form."""
+        values = effective(section, self.stored(section, record_key))
+        base = record_path(section, record_key)
+        for field in section.fields:
+            if field.is_secret:
+                values[field.key] = self.config.reveal(base + (field.key,))
+        return values
+
+    def findings(self) -> list[Finding]:
+        """Every problem of the document as it is in memory."""
+        return validate_document(self.config.plain())
+
+    def findings_for(self, section: Section, record_key: str | None = None) -> list[Finding]:
+        """The problems located in one record."""
+        prefix = format_key(record_path(section, record_key))
+        return [f for f in self.findings() if f.where == prefix or f.where.startswith(prefix + ".")]
+
+    def _transaction(self, mutate) -> list[Finding]:
+        before = {(f.where, f.message) for f in self.findings() if f.severity is Severity.ERROR}
+        snapshot = tomlkit.dumps(self.config.document)
+        try:
+            mutate()
+            after = self.findings()
+            new_errors = [f for f in after if f.severity is Severity.ERROR and (f.where, f.message) not in before]
+            if new_errors:
+                raise ChangeRefused(new_errors)
+            self.config.save()
+        except BaseException:
+            self.config.document = tomlkit.parse(snapshot)
+            raise
+        return [f for f in after if f.severity is Severity.WARNING]
+
+    def apply(self, section: Section, record_key: str | None, changes: Mapping[str, Any]) -> list[Finding]:
+        """Set fields of one record and save; returns the warnings, raises ChangeRefused on errors."""
+        base = record_path(section, record_key)
+        changes = with_fills(section, changes)
+
+        def mutate() -> None:
+            self.config.ensure_table(base)
+            for key, value in changes.items():
+                field = section.field(key)
+                self.config.set(base + (key,), value, secret=field.is_secret)
+
+        return self._transaction(mutate)
+
+    def create(self, section: Section, record_key: str | None, values: Mapping[str, Any]) -> list[Finding]:
+        """Add a record (a company, a bank, the Bridge user) with its values, and save."""
+        if self.exists(section, record_key) and record_key not in section.fixed_keys:
+            noun = section.record_noun
+            raise ChangeRefused([Finding(format_key(record_path(section, record_key)), f"this {noun} already exists")])
+        if section.shape is Shape.COLLECTION and (record_key is None or not _valid_code(record_key)):
+            raise ChangeRefused([Finding(format_key(section.table), f"'{record_key}' is not a valid code: {section.key_help}")])
+        return self.apply(section, record_key, values)
+
+    def remove(self, section: Section, record_key: str | None) -> list[Finding]:
+        """Delete a record and save; refused if that leaves references dangling."""
+        if section is schema.BRIDGE_USER and self.record_keys(schema.BANKS):
+            raise ChangeRefused([Finding(format_key(section.table),
+                                         "the Bridge user cannot be deleted while banks are attached: delete the banks first")])
+        return self._transaction(lambda: self.config.delete(record_path(section, record_key)))
+
+    def set_path(self, path: KeyPath, value: Any) -> list[Finding]:
+        """Set one field addressed by its full key path (the `config set` command)."""
+        located = schema.locate(path)
+        if located is None:
+            raise KeyError(format_key(path))
+        section, record_key, field = located
+        return self.apply(section, record_key, {field.key: value})
+
+
+def with_fills(section: Section, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The changes plus the values their choices fill in, unless given explicitly."""
+    expanded = dict(changes)
+    for key, value in changes.items():
+        fills = section.field(key).fills
+        for target, filled in (fills or {}).get(value, {}).items():
+            expanded.setdefault(target, filled)
+    return expanded
+
+
+def _valid_code(code: str) -> bool:
+    return bool(re.match(schema.CODE_PATTERN, code))

@@ -1,0 +1,329 @@
+"""Parsing and validation of values against the schema, with messages that name the field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from . import schema
+from .fields import Field, Kind, Problem, Section, Severity, Shape
+from .keys import format_key
+from .vault import VAULT_TABLE, is_ciphertext
+
+MAX_TEXT = 500
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+class FieldError(ValueError):
+    """A value that does not fit its field; the text names the field and what is expected."""
+
+    def __init__(self, field: Field, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A problem located in the document by its dotted key path."""
+
+    where: str
+    message: str
+    severity: Severity = Severity.ERROR
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+def _expected(field: Field, got: str) -> FieldError:
+    return FieldError(field, f"'{field.label}' must be {field.describe_expected()}; got {got}.")
+
+
+def siret_is_valid(digits: str) -> bool:
+    """Luhn check of a SIRET, with La Poste's rule (sum of digits divisible by 5) accepted."""
+    if len(digits) != 14 or not digits.isdigit():
+        return False
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    if total % 10 == 0:
+        return True
+    return digits.startswith("356000000") and sum(int(c) for c in digits) % 5 == 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_url(field: Field, text: str) -> None:
+    if any(c.isspace() for c in text):
+        raise FieldError(field, f"'{field.label}' must be a URL without spaces; got {text!r}.")
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise _expected(field, repr(text)) from None
+    example = f" (e.g. {field.example or field.default})" if (field.example or field.default) else ""
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and host and _is_loopback(host):
+        return
+    if parts.scheme == "http" and host:
+        raise FieldError(field, f"'{field.label}' must use https:// (http:// is only accepted on "
+                                f"127.0.0.1 or localhost){example}; got {text!r}.")
+    raise FieldError(field, f"'{field.label}' must be an https:// URL{example}; got {text!r}.")
+
+
+def check_value(field: Field, value: Any) -> None:
+    """Raise FieldError unless `value` (already typed) is acceptable for `field`."""
+    kind = field.kind
+    if kind is Kind.BOOL:
+        if not isinstance(value, bool):
+            raise _expected(field, repr(value))
+        return
+    if kind is Kind.INT:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _expected(field, repr(value))
+        if (field.minimum is not None and value < field.minimum) or (
+            field.maximum is not None and value > field.maximum
+        ):
+            raise _expected(field, str(value))
+        return
+    if kind is Kind.DATE:
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise _expected(field, repr(value))
+        return
+    if not isinstance(value, str):
+        raise _expected(field, repr(value))
+    if kind is Kind.SECRET:
+        if "\n" in value or "\x00" in value:
+            raise FieldError(field, f"'{field.label}' must be a single line without control characters.")
+        return
+    if _CONTROL.search(value):
+        raise FieldError(field, f"'{field.label}' must be a single line without control characters.")
+    if len(value) > MAX_TEXT:
+        raise FieldError(field, f"'{field.label}' must be at most {MAX_TEXT} characters; got {len(value)}.")
+    if value == "":
+        return  # emptiness is judged by the required rules, not here
+    if kind is Kind.URL:
+        _check_url(field, value)
+    elif kind is Kind.EMAIL:
+        if len(value) > 254 or not _EMAIL.match(value):
+            raise _expected(field, repr(value))
+    elif kind is Kind.CHOICE:
+        if value not in field.choices:
+            raise _expected(field, repr(value))
+    elif kind is Kind.SIRET:
+        if not (len(value) == 14 and value.isdigit()):
+            raise FieldError(field, f"'{field.label}' must be 14 digits; got {value!r}.")
+        if not siret_is_valid(value):
+            raise FieldError(field, f"'{field.label}' {value} fails its check digit (Luhn): check for a typo.")
+
+
+def parse_text(field: Field, text: str) -> Any:
+    """Turn what an admin typed into a typed value for `field`, then check it."""
+    kind = field.kind
+    value: Any
+    if kind is Kind.SECRET:
+        value = text
+    else:
+        stripped = text.strip()
+        if kind is Kind.BOOL:
+            lowered = stripped.lower()
+            if lowered not in _TRUE | _FALSE:
+                raise _expected(field, repr(text))
+            value = lowered in _TRUE
+        elif kind is Kind.INT:
+            if not re.fullmatch(r"[+-]?\d+", stripped):
+                raise _expected(field, repr(text))
+            value = int(stripped)
+        elif kind is Kind.DATE:
+            if stripped == "":
+                return None
+            try:
+                value = dt.date.fromisoformat(stripped)
+            except ValueError:
+                raise _expected(field, repr(text)) from None
+        elif kind is Kind.CHOICE:
+            match = [c for c in field.choices if c.lower() == stripped.lower()]
+            value = match[0] if match else stripped
+        elif kind is Kind.SIRET:
+            value = re.sub(r"[\s.]", "", stripped)
+        else:
+            value = stripped
+    check_value(field, value)
+    return value
+
+
+def format_value(field: Field, value: Any) -> str:
+    """The text form of a value, as an input shows it and `config get` prints it."""
+    if value is None:
+        return ""
+    if field.kind is Kind.BOOL:
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def record_problems(section: Section, values: Mapping[str, Any]) -> list[Problem]:
+    """Every field-level and rule-level problem of one record's effective values."""
+    problems: list[Problem] = []
+    for field in section.fields:
+        value = values.get(field.key)
+        if value is None or (value == "" and field.kind is not Kind.BOOL):
+            if field.required:
+                problems.append(Problem(field.key, f"'{field.label}' is required."))
+            continue
+        try:
+            check_value(field, value)
+        except FieldError as error:
+            problems.append(Problem(field.key, str(error)))
+    bad_fields = {p.field_key for p in problems}
+    for rule in section.rules:
+        if bad_fields.intersection(rule.fields):
+            continue  # a rule over a malformed value would only repeat the field's own message
+        problems.extend(rule.check(values))
+    return problems
+
+
+def effective(section: Section, stored: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The values a record means: the seed's defaults overlaid by what is stored."""
+    values = section.defaults()
+    values.update({k: v for k, v in (stored or {}).items() if not isinstance(v, Mapping)})
+    return values
+
+
+def _table_at(document: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = document
+    for part in path:
+        if not isinstance(node, Mapping):
+            return None
+        node = node.get(part)
+    return node
+
+
+def records_of(section: Section, document: Mapping[str, Any]) -> dict[str | None, Mapping[str, Any]]:
+    """The stored records of a section: {None: table} for tables, {code: table} for collections."""
+    table = _table_at(document, section.table)
+    if section.shape is Shape.COLLECTION:
+        found = {k: v for k, v in (table or {}).items() if isinstance(v, Mapping)} if isinstance(table, Mapping) else {}
+        for key in section.fixed_keys:
+            found.setdefault(key, {})
+        return found
+    if section.shape is Shape.OPTIONAL_TABLE and table is None:
+        return {}
+    return {None: table if isinstance(table, Mapping) else {}}
+
+
+def _child_tables(section: Section) -> set[str]:
+    """Names of other sections' tables nested directly under this section's table."""
+    n = len(section.table)
+    return {s.table[n] for s in schema.SECTIONS if len(s.table) > n and s.table[:n] == section.table}
+
+
+def _structure_findings(document: Mapping[str, Any]) -> list[Finding]:
+    findings = []
+    known_roots = {s.table[0] for s in schema.SECTIONS} | {VAULT_TABLE}
+    for key in document:
+        if key not in known_roots:
+            findings.append(Finding(format_key((key,)), "unknown table or key (not part of the akadmin format)"))
+    for section in schema.SECTIONS:
+        table = _table_at(document, section.table)
+        if table is not None and not isinstance(table, Mapping):
+            findings.append(Finding(format_key(section.table), "must be a table"))
+            continue
+        allowed_children = _child_tables(section)
+        for record_key, record in records_of(section, document).items():
+            base = section.table + ((record_key,) if record_key is not None else ())
+            for key, value in record.items():
+                if section.has_field(key):
+                    continue
+                if record_key is None and key in allowed_children:
+                    continue
+                findings.append(Finding(format_key(base + (key,)), f"unknown key in the {section.title} section"))
+            if section.shape is Shape.COLLECTION and record_key not in section.fixed_keys:
+                if not re.match(schema.CODE_PATTERN, record_key or ""):
+                    findings.append(Finding(format_key(base), f"'{record_key}' is not a valid code: {section.key_help}"))
+    return findings
+
+
+def _secret_storage_findings(section: Section, base: tuple[str, ...], record: Mapping[str, Any]) -> list[Finding]:
+    findings = []
+    for field in section.fields:
+        value = record.get(field.key)
+        if field.is_secret and value not in (None, "") and not is_ciphertext(value):
+            findings.append(Finding(
+                format_key(base + (field.key,)),
+                "holds a clear-text value where an encrypted secret is expected; "
+                f"set it with: akadmin config set {format_key(base + (field.key,))} --stdin",
+            ))
+    return findings
+
+
+def _cross_section_findings(document: Mapping[str, Any]) -> list[Finding]:
+    findings = []
+    companies = set(records_of(schema.COMPANIES, document))
+    for code in records_of(schema.CHORUS_SPECIAL, document):
+        if code != schema.DEFAULT_COMPANY and code not in companies:
+            findings.append(Finding(format_key(schema.CHORUS_SPECIAL.table + (code,)),
+                                    f"refers to company {code}, which is not in [companies]"))
+    banks = records_of(schema.BANKS, document)
+    for bank_id, bank in banks.items():
+        company = bank.get("company")
+        if company and company not in companies:
+            findings.append(Finding(format_key(schema.BANKS.table + (bank_id, "company")),
+                                    f"company {company} is not in [companies]"))
+    if banks and not records_of(schema.BRIDGE_USER, document):
+        findings.append(Finding(format_key(schema.BANKS.table),
+                                "banks are attached but there is no Bridge user"))
+    gmail = effective(schema.GMAIL, records_of(schema.GMAIL, document).get(None))
+    if gmail.get("credential_key_path"):
+        findings.extend(
+            Finding(f"interfaces.gmail", message, Severity.WARNING) for message in gmail_precondition_problems(document)
+        )
+    return findings
+
+
+def gmail_precondition_problems(document: Mapping[str, Any]) -> list[str]:
+    """The seed's Gmail preconditions that do not hold, in words."""
+    rules = effective(schema.MANAGEMENT_RULES, records_of(schema.MANAGEMENT_RULES, document).get(None))
+    office = effective(schema.OFFICE_AUTOMATION, records_of(schema.OFFICE_AUTOMATION, document).get(None))
+    problems = []
+    if rules.get("google_mail") is not True:
+        problems.append("the GOOGLE_MAIL management rule is not enabled (Configuration > Management rules)")
+    if office.get("email_application") != "gmail":
+        problems.append("Gmail is not the selected email application (Configuration > Office automation)")
+    return problems
+
+
+def validate_document(document: Mapping[str, Any]) -> list[Finding]:
+    """Every problem of a parsed document: structure, values, rules and references."""
+    findings = _structure_findings(document)
+    for section in schema.SECTIONS:
+        if _table_at(document, section.table) is not None and not isinstance(_table_at(document, section.table), Mapping):
+            continue
+        for record_key, record in records_of(section, document).items():
+            base = section.table + ((record_key,) if record_key is not None else ())
+            findings.extend(_secret_storage_findings(section, base, record))
+            for problem in record_problems(section, effective(section, record)):
+                where = format_key(base + ((problem.field_key,) if problem.field_key else ()))
+                findings.append(Finding(where, problem.message, problem.severity))
+    findings.extend(_cross_section_findings(document))
+    return findings

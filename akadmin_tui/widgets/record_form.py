@@ -1,0 +1,176 @@
+"""A form generated from the schema for one record: live validation, Save per field, Save all, Revert."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+
+from ..settings.editor import ChangeRefused, SettingsEditor, record_path
+from ..settings.fields import Problem, Section, Severity
+from ..settings.keys import format_key
+from ..settings.store import SaveError
+from ..settings.validate import FieldError, record_problems
+from ..settings.vault import VaultError
+from .field_row import FieldRow
+
+
+class RecordForm(Vertical):
+    """Every field of one record of a section, editing a copy until saved."""
+
+    class Saved(Message):
+        """Some fields of the record were written to disk."""
+
+        def __init__(self, form: RecordForm, keys: list[str]) -> None:
+            super().__init__()
+            self.form = form
+            self.keys = keys
+
+    def __init__(self, editor: SettingsEditor, section: Section, record_key: str | None = None,
+                 *, initial: dict[str, Any] | None = None, id: str | None = None) -> None:
+        super().__init__(classes="record-form", id=id)
+        self.editor = editor
+        self.section = section
+        self.record_key = record_key
+        self._initial = initial if initial is not None else editor.values(section, record_key)
+
+    def compose(self) -> ComposeResult:
+        for field in self.section.fields:
+            yield FieldRow(field, self._initial.get(field.key), read_only=self.editor.read_only)
+
+    def on_mount(self) -> None:
+        self.refresh_problems()
+
+    # --- queries -------------------------------------------------------------------------------
+
+    @property
+    def rows(self) -> list[FieldRow]:
+        """The field rows, in schema order."""
+        return list(self.query(FieldRow))
+
+    def row(self, key: str) -> FieldRow:
+        """The row of field `key`."""
+        return self.query_one(f"#row-{key}", FieldRow)
+
+    def modified_rows(self) -> list[FieldRow]:
+        """The rows whose editor differs from the saved value."""
+        return [row for row in self.rows if row.modified]
+
+    @property
+    def has_changes(self) -> bool:
+        """True when something is modified but not saved."""
+        return bool(self.modified_rows())
+
+    def pending_values(self) -> dict[str, Any]:
+        """Saved values overlaid with every valid edited value."""
+        values = {row.key: row.saved for row in self.rows}
+        for row in self.rows:
+            try:
+                values[row.key] = row.current()
+            except FieldError:
+                pass
+        return values
+
+    # --- live validation ------------------------------------------------------------------------
+
+    def refresh_problems(self) -> list[Problem]:
+        """Show each row's own error, or the rules' findings over the pending values."""
+        problems: dict[str, Problem] = {}
+        parse_errors: set[str] = set()
+        for row in self.rows:
+            try:
+                row.current()
+            except FieldError as error:
+                problems[row.key] = Problem(row.key, str(error))
+                parse_errors.add(row.key)
+        for problem in record_problems(self.section, self.pending_values()):
+            if problem.field_key and problem.field_key not in parse_errors:
+                previous = problems.get(problem.field_key)
+                if previous is None or previous.severity is Severity.WARNING:
+                    problems[problem.field_key] = problem
+        for row in self.rows:
+            found = problems.get(row.key)
+            row.show_problem(found.message if found else "", found.severity if found else None)
+        return list(problems.values())
+
+    @on(FieldRow.Changed)
+    def _on_row_changed(self, event: FieldRow.Changed) -> None:
+        event.stop()
+        self._apply_fills(event.row)
+        self.refresh_problems()
+
+    def _apply_fills(self, row: FieldRow) -> None:
+        fills = row.field.fills
+        if not fills:
+            return
+        try:
+            value = row.current()
+        except FieldError:
+            return
+        for key, filled in fills.get(value, {}).items():
+            self.row(key).set_value(filled)
+
+    # --- saving ---------------------------------------------------------------------------------
+
+    @on(FieldRow.SaveRequested)
+    def _on_save_requested(self, event: FieldRow.SaveRequested) -> None:
+        event.stop()
+        self.save([event.row])
+
+    def save(self, rows: list[FieldRow] | None = None) -> bool:
+        """Save the given rows (default: every modified row); True when written."""
+        if self.editor.read_only:
+            self.app.notify("This console is read-only: nothing was saved.", severity="error")
+            return False
+        rows = self.modified_rows() if rows is None else rows
+        if not rows:
+            self.app.notify("Nothing to save.", timeout=2)
+            return True
+        changes: dict[str, Any] = {}
+        for row in rows:
+            try:
+                changes[row.key] = row.current()
+            except FieldError as error:
+                row.show_problem(str(error), Severity.ERROR)
+                self.app.notify(str(error), title="Not saved", severity="error")
+                return False
+        try:
+            warnings = self.editor.apply(self.section, self.record_key, changes)
+        except ChangeRefused as refused:
+            self._show_findings(refused.findings, Severity.ERROR)
+            self.app.notify("\n".join(f.message for f in refused.findings), title="Not saved", severity="error")
+            return False
+        except (SaveError, VaultError) as error:
+            self.app.notify(str(error), title="Not saved", severity="error")
+            return False
+        self.reload_saved()
+        self.refresh_problems()
+        self._show_findings(warnings, Severity.WARNING)
+        labels = ", ".join(row.field.label for row in rows)
+        self.app.notify(f"Saved {labels}.", timeout=3)
+        self.post_message(self.Saved(self, [row.key for row in rows]))
+        return True
+
+    def reload_saved(self) -> None:
+        """Take the saved values from the file again (a save may fill other fields)."""
+        saved = self.editor.values(self.section, self.record_key)
+        for row in self.rows:
+            row.mark_saved(saved.get(row.key))
+
+    def _show_findings(self, findings, severity: Severity) -> None:
+        base = format_key(record_path(self.section, self.record_key))
+        for finding in findings:
+            key = finding.where[len(base) + 1:] if finding.where.startswith(base + ".") else None
+            if key and self.section.has_field(key):
+                self.row(key).show_problem(finding.message, severity)
+
+    def revert(self, rows: list[FieldRow] | None = None) -> int:
+        """Put the saved values back in the given rows (default: all); returns how many changed."""
+        rows = self.modified_rows() if rows is None else [r for r in rows if r.modified]
+        for row in rows:
+            row.revert()
+        self.refresh_problems()
+        return len(rows)
