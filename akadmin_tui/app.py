@@ -8,7 +8,6 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
-from .screens.commands import SettingsCommands
 from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
@@ -24,7 +23,6 @@ class AkadminApp(App[int]):
 
     CSS_PATH = ["styles/app.tcss"]
     TITLE = "akadmin"
-    COMMANDS = App.COMMANDS | {SettingsCommands}
     BINDINGS = [
         Binding("f1", "help", "Help", tooltip="Every key of the console"),
         Binding("question_mark", "help", "Help", show=False),

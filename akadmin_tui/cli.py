@@ -96,14 +96,14 @@ def _locked(config: ConfigFile) -> ConfigFile:
 
 def cmd_init(args: argparse.Namespace) -> int:
     target = _target(args)
-    if target.config.exists():
-        raise CliError(f"{target.config} already exists; it was not overwritten")
+    if target.path.exists():
+        raise CliError(f"{target.path} already exists; it was not overwritten")
     key_file = Path(args.key_file) if args.key_file else None
     passphrase = None
     if key_file is None:
         passphrase = _new_passphrase(args.passphrase_stdin)
-    init_config(target.config, key_file=key_file, passphrase=passphrase)
-    print(f"Created {target.config}" + (f" (key file {key_file})" if key_file else " (passphrase)"), file=sys.stderr)
+    init_config(target.path, key_file=key_file, passphrase=passphrase)
+    print(f"Created {target.path}" + (f" (key file {key_file})" if key_file else " (passphrase)"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -270,7 +270,10 @@ def _rekey(config: ConfigFile, target: ConfigOpener, args: argparse.Namespace) -
         key = key_for(target.key_file, create=False)
     passphrase = None
     if keep_pass:
-        passphrase = config.passphrase or _prompt("Passphrase (to re-wrap the new data key): ")
+        passphrase = config.passphrase or (
+            _read_stdin_line("the passphrase") if args.passphrase_stdin
+            else _prompt("Passphrase (to re-wrap the new data key): ")
+        )
     rotate_data_key(config, passphrase=passphrase, key=key)
     dropped = " and removed the key file recipient" if args.remove_key_file else (
         " and removed the passphrase recipient" if args.remove_passphrase else "")

@@ -13,6 +13,7 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Severity
 from ..widgets.record_form import RecordForm
+from .commands import SettingsCommands
 from .section_view import SectionView
 
 ROOT_LABEL = "Administration console"
@@ -90,6 +91,7 @@ class Overview(VerticalScroll):
 class MainScreen(Screen):
     """Menu tree on the left, the open section (or the overview) on the right."""
 
+    COMMANDS = Screen.COMMANDS | {SettingsCommands}
     BINDINGS = [
         Binding("escape", "back", "Menu", tooltip="Back to the menu"),
         Binding("ctrl+b", "toggle_menu", "Hide menu", show=False),

@@ -50,6 +50,7 @@ class SectionView(Vertical):
         self._forms: dict[str | None, RecordForm] = {}
         self._current: str | None = None
         self._form_serial = 0
+        self._pending_focus: str | None = None
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -168,19 +169,27 @@ class SectionView(Vertical):
 
     def focus_first_field(self) -> None:
         """Put the focus in the first field of the form on screen."""
-        if self.form is not None and self.form.rows:
-            self.focus_field(self.form.rows[0].key)
-        elif self.section.shape is Shape.COLLECTION:
-            self.query_one("#records", OptionList).focus()
+        self.focus_field(None)
 
-    def focus_field(self, key: str) -> None:
-        """Put the focus on the editor of field `key` and scroll it into view."""
-        if self.form is None:
+    def focus_field(self, key: str | None) -> None:
+        """Put the focus on field `key` (None: the first one), now or once the form is mounted."""
+        form = self.form
+        if form is None or not form.is_mounted or not form.rows:
+            if self.section.shape is Shape.COLLECTION and self.is_mounted and self._current is None:
+                self.query_one("#records", OptionList).focus()
+            else:
+                self._pending_focus = key or ""
             return
-        row = self.form.row(key)
+        row = form.row(key or form.rows[0].key)
         target = row if row.read_only else row.editor
         target.focus()
         self.call_after_refresh(row.scroll_visible)
+
+    @on(RecordForm.Ready)
+    def _form_ready(self, event: RecordForm.Ready) -> None:
+        if event.form is self.form and self._pending_focus is not None:
+            key, self._pending_focus = self._pending_focus, None
+            self.focus_field(key or None)
 
     # --- help ----------------------------------------------------------------------------------
 

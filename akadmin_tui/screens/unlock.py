@@ -52,7 +52,9 @@ class UnlockScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#passphrase", Input).focus()
+        field = self.query_one("#passphrase", Input)
+        field.cursor_blink = not self.app.is_headless
+        field.focus()
 
     @on(Input.Submitted, "#passphrase")
     def _submit(self, event: Input.Submitted) -> None:

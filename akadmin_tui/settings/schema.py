@@ -212,7 +212,7 @@ EXCHANGE = Section(
     ),
     rules=(
         required_when([_ex_tenant, _ex_client, _ex_secret], [_ex_oauth, _ex_graph]),
-        custom("Client secret expiry warning", ("client_secret_expires_on",), _secret_expiry),
+        custom(f"a warning from {SECRET_EXPIRY_WARNING_DAYS} days before the client secret expires", ("client_secret_expires_on",), _secret_expiry),
     ),
 )
 
@@ -274,7 +274,7 @@ UNIVERSIGN = Section(
     ),
     rules=(
         required_when([_us_url, _us_user, _us_password], [_us_enabled]),
-        custom("Small retrieval interval warning", ("retrieval_interval_s",),
+        custom(f"a warning below {SLOW_RETRIEVAL_S} s", ("retrieval_interval_s",),
                _slow_retrieval_warning("signatures")),
     ),
 )
@@ -324,7 +324,7 @@ AKUITEO_CONNECT = Section(
     ),
     rules=(
         required_when([_ac_client_id, _ac_client_secret], [_ac_active]),
-        custom("Small retrieval interval warning", ("retrieval_interval_s",),
+        custom(f"a warning below {SLOW_RETRIEVAL_S} s", ("retrieval_interval_s",),
                _slow_retrieval_warning("statements")),
     ),
 )
@@ -516,7 +516,7 @@ MAIL = Section(
         Field("from_address", "Sender address", Kind.EMAIL, "",
               "The address the messages are sent from."),
     ),
-    rules=(custom("Password required with a user name", ("username", "password"), _mail_login),),
+    rules=(custom("Password required when a User name is set", ("username", "password"), _mail_login),),
 )
 
 MANAGEMENT_RULES = Section(
@@ -571,7 +571,7 @@ CHORUS_SPECIAL = Section(
     ),
     guide="The Piste Client ID and Piste Secret fields must be different between a production "
           "and a test environment.",
-    rules=(custom("Enabled setups are complete", (), _special_complete),),
+    rules=(custom("Piste Client ID, Piste Secret, Chorus Login and Chorus Password required while enabled", (), _special_complete),),
     fields=(
         Field("enabled", "Specific setup enabled", Kind.BOOL, False,
               "Whether this company's specific setup is enabled."),

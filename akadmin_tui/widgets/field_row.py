@@ -78,6 +78,10 @@ class FieldRow(Vertical):
 
     def on_mount(self) -> None:
         self.query_one(".field-save", Button).can_focus = False
+        if self.app.is_headless:
+            # A blinking cursor would make screenshots of a headless run differ from run to run.
+            for editor in self.query(Input):
+                editor.cursor_blink = False
         if self.read_only:
             self.editor.disabled = True
             self.can_focus = True

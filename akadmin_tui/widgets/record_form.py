@@ -29,6 +29,13 @@ class RecordForm(Vertical):
             self.form = form
             self.keys = keys
 
+    class Ready(Message):
+        """The form's rows are mounted and can take the focus."""
+
+        def __init__(self, form: RecordForm) -> None:
+            super().__init__()
+            self.form = form
+
     def __init__(self, editor: SettingsEditor, section: Section, record_key: str | None = None,
                  *, initial: dict[str, Any] | None = None, id: str | None = None) -> None:
         super().__init__(classes="record-form", id=id)
@@ -43,6 +50,7 @@ class RecordForm(Vertical):
 
     def on_mount(self) -> None:
         self.refresh_problems()
+        self.post_message(self.Ready(self))
 
     # --- queries -------------------------------------------------------------------------------
 

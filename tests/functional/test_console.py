@@ -1,0 +1,266 @@
+"""The console driven from the keyboard, checked on screen and on disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input, Select, Switch
+
+from akadmin_tui.screens.dialogs import ConfirmScreen, NewRecordScreen
+from akadmin_tui.screens.main import MainScreen
+from akadmin_tui.screens.section_view import SectionView
+from akadmin_tui.screens.unlock import UnlockScreen
+from akadmin_tui.settings.lock import ConfigLock
+from akadmin_tui.widgets.field_row import FieldRow
+
+from .conftest import SIZE, make_app, reload
+
+RETRY = ("interfaces", "chorus", "retry_count")
+
+
+def row(app, key: str) -> FieldRow:
+    return app.screen.query_one(f"SectionView.-current, SectionView").form.row(key)  # type: ignore[attr-defined]
+
+
+def current_view(app) -> SectionView:
+    switcher = app.screen.query_one("#content")
+    return switcher.query_one(f"#{switcher.current}", SectionView)
+
+
+async def open_dematerialization_retry(pilot) -> Input:
+    await pilot.press("enter")  # the menu opens on Dematerialization; Enter goes to its first field
+    await pilot.pause()
+    for _ in range(7):
+        await pilot.press("tab")
+    focused = pilot.app.focused
+    assert isinstance(focused, Input) and focused.id == "input-retry_count"
+    return focused
+
+
+async def test_change_the_retry_count_save_and_reload(demo_app, demo_path: Path) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_dematerialization_retry(pilot)
+        await pilot.press("ctrl+u", "5")
+        view = current_view(demo_app)
+        assert view.form.row("retry_count").modified
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not view.form.row("retry_count").modified
+    assert reload(demo_path).get(RETRY) == 5
+
+
+async def test_an_invalid_value_is_refused_with_its_message_and_not_written(demo_app, demo_path: Path) -> None:
+    before = demo_path.read_bytes()
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_dematerialization_retry(pilot)
+        await pilot.press("ctrl+u", "1", "1")
+        await pilot.pause()
+        retry = current_view(demo_app).form.row("retry_count")
+        assert retry.has_class("-invalid")
+        assert "must be a whole number from 0 to 10; got 11" in retry.problem
+        await pilot.press("enter")  # Enter saves the field: refused
+        await pilot.pause()
+        assert retry.modified
+    assert demo_path.read_bytes() == before
+
+
+async def test_a_secret_typed_in_the_form_is_encrypted_on_disk(demo_app, demo_path: Path) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        for _ in range(5):
+            await pilot.press("tab")
+        secret = demo_app.focused
+        assert isinstance(secret, Input) and secret.id == "input-akuiteo_password" and secret.password
+        await pilot.press("ctrl+u", *"N3w-Pa55")
+        await pilot.press("ctrl+t")
+        assert not secret.password  # revealed on demand
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    text = demo_path.read_text()
+    assert "N3w-Pa55" not in text
+    assert reload(demo_path).reveal(("interfaces", "chorus", "akuiteo_password")) == "N3w-Pa55"
+
+
+async def test_the_command_palette_reaches_a_field(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Distance Matrix API Key")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        focused = demo_app.focused
+        assert isinstance(focused, Input) and focused.id == "input-distance_matrix_key"
+        assert current_view(demo_app).section.id == "google_api"
+
+
+async def test_choosing_qualification_fills_the_urls_and_flags_the_call_rate(demo_path: Path) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        form = current_view(app).form
+        form.row("environment").query_one(Select).value = "production"
+        await pilot.pause()
+        assert form.row("url").raw_text() == "https://api.piste.gouv.fr/cpro/"
+        form.row("max_calls_per_second").editor.value = "20"
+        form.row("environment").query_one(Select).value = "qualification"
+        await pilot.pause()
+        assert form.row("auth_url").raw_text() == "https://sandbox-oauth.piste.gouv.fr/api/oauth/token"
+        assert "at most 1" in form.row("max_calls_per_second").problem
+        await pilot.press("f2")  # Save all is refused while the rule is broken
+        await pilot.pause()
+    assert reload(app.opener.path).get(("interfaces", "chorus", "max_calls_per_second")) == 1
+
+
+async def test_save_all_writes_every_modified_field(demo_app, demo_path: Path) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        form = current_view(demo_app).form
+        form.row("retry_count").editor.value = "6"
+        form.row("retry_delay_s").editor.value = "30"
+        form.row("active").query_one(Switch).value = False
+        await pilot.pause()
+        assert len(form.modified_rows()) == 3
+        await pilot.press("f2")
+        await pilot.pause()
+        assert form.modified_rows() == []
+    saved = reload(demo_path)
+    assert (saved.get(RETRY), saved.get(("interfaces", "chorus", "retry_delay_s")), saved.get(("interfaces", "chorus", "active"))) == (6, 30, False)
+
+
+async def test_revert_puts_the_saved_value_back(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        retry = await open_dematerialization_retry(pilot)
+        await pilot.press("ctrl+u", "9")
+        await pilot.press("ctrl+r")
+        assert retry.value == "3"
+
+
+async def test_unlock_screen_refuses_a_wrong_passphrase_then_opens(demo_path: Path) -> None:
+    app = make_app(demo_path, passphrase=None)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, UnlockScreen)
+        await pilot.press(*"not the passphrase", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "wrong passphrase" in str(app.screen.query_one("#unlock-error").render())
+        await pilot.press(*"akadmin-demo", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_quitting_with_unsaved_changes_asks_first(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_dematerialization_retry(pilot)
+        await pilot.press("ctrl+u", "7", "ctrl+q")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, ConfirmScreen)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, MainScreen) and demo_app.is_running
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+    assert demo_app.return_value == 0
+
+
+async def test_a_second_console_opens_read_only_and_says_who_holds_the_lock(demo_path: Path) -> None:
+    holder = ConfigLock(demo_path)
+    holder.acquire()
+    try:
+        app = make_app(demo_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            banner = str(app.screen.query_one("#banner").render())
+            assert "Read-only" in banner and "is being edited by" in banner
+            await pilot.press("enter")
+            await pilot.pause()
+            assert current_view(app).form.row("retry_count").editor.disabled
+    finally:
+        holder.release()
+
+
+async def test_companies_are_created_and_deleted_from_the_keyboard(demo_app, demo_path: Path) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo_app.screen.open_section("companies", focus=False)
+        await pilot.pause()
+        current_view(demo_app).query_one("#records").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, NewRecordScreen)
+        await pilot.press(*"GAMMA", "tab", *"Gamma SAS", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, MainScreen)
+        assert "GAMMA" in reload(demo_path).plain()["companies"]
+        view = current_view(demo_app)
+        view.query_one("#records").focus()
+        await pilot.pause()
+        assert view._current == "GAMMA"
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+    assert "GAMMA" not in reload(demo_path).plain()["companies"]
+
+
+async def test_a_duplicate_company_code_keeps_the_dialog_open_with_the_reason(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo_app.screen.open_section("companies")
+        await pilot.pause()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*"ACME", "tab", *"Again", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, NewRecordScreen)
+        assert "already exists" in str(demo_app.screen.query_one("#new-error").render())
+
+
+async def test_the_bridge_user_cannot_be_deleted_while_banks_are_attached(demo_app, demo_path: Path) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo_app.screen.open_section("bridge_user")
+        await pilot.pause()
+        await pilot.press("f8", "y")
+        await pilot.pause()
+    assert reload(demo_path).get(("interfaces", "akuiteo_connect", "bridge_user", "name")) == "ACME Finance"
+
+
+async def test_read_only_flag_saves_nothing(demo_path: Path) -> None:
+    before = demo_path.read_bytes()
+    app = make_app(demo_path, read_only=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "--read-only" in str(app.screen.query_one("#banner").render())
+        await pilot.press("enter")
+        await pilot.press("f2")
+        await pilot.pause()
+    assert demo_path.read_bytes() == before
+
+
+async def test_escape_returns_to_the_menu_and_help_opens(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("escape")
+        assert demo_app.focused.id == "menu"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert demo_app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, MainScreen)

@@ -1,0 +1,51 @@
+"""Snapshots of the screens that matter, at the 80×24 an SSH session often has, and larger."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
+from akadmin_tui.settings.session import ConfigOpener
+from akadmin_tui.app import AkadminApp
+
+from tests.conftest import CHEAP
+
+
+@pytest.fixture
+def demo_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A demo config in the working directory, so the header shows the same path on every run."""
+    monkeypatch.chdir(tmp_path)
+    path = Path("config.toml")
+    build_demo_config(path, DEMO_PASSPHRASE, scrypt=CHEAP)
+    return path
+
+
+def _app(path: Path, unlocked: bool = True) -> AkadminApp:
+    opener = ConfigOpener(path)
+    return AkadminApp(opener, opener.open(DEMO_PASSPHRASE) if unlocked else None, host_name="erp-host")
+
+
+def test_menu(snap_compare, demo_here: Path) -> None:
+    assert snap_compare(_app(demo_here), terminal_size=(80, 24))
+
+
+def test_form_with_a_validation_error(snap_compare, demo_here: Path) -> None:
+    async def type_bad_retry_count(pilot) -> None:
+        await pilot.press("enter", *["tab"] * 7, "ctrl+u", "1", "1")
+        await pilot.pause()
+
+    assert snap_compare(_app(demo_here), run_before=type_bad_retry_count, terminal_size=(80, 24))
+
+
+def test_form_wide(snap_compare, demo_here: Path) -> None:
+    async def open_exchange(pilot) -> None:
+        await pilot.press("down", "enter")
+        await pilot.pause()
+
+    assert snap_compare(_app(demo_here), run_before=open_exchange, terminal_size=(140, 44))
+
+
+def test_unlock_screen(snap_compare, demo_here: Path) -> None:
+    assert snap_compare(_app(demo_here, unlocked=False), terminal_size=(80, 24))
