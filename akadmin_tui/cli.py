@@ -24,7 +24,7 @@ from .settings.lifecycle import add_key_file, init_config, key_for, rotate_data_
 from .settings.lock import LockedError
 from .settings.session import ConfigOpener
 from .settings.store import ConfigError, ConfigFile, NeedsPassphrase, SaveError
-from .settings.validate import FieldError, format_value, parse_text
+from .settings.validate import FieldError, Finding, effective, format_value, parse_text, records_of
 from .settings.vault import TamperedError, VaultError, is_ciphertext
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -124,9 +124,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_USAGE if errors else EXIT_OK
 
 
-def _undecryptable(config: ConfigFile) -> list:
-    from .settings.validate import Finding, records_of
-
+def _undecryptable(config: ConfigFile) -> list[Finding]:
     found = []
     plain = config.plain()
     for section in schema.SECTIONS:
@@ -151,8 +149,6 @@ def _resolve_key(text: str) -> tuple[tuple[str, ...], Any]:
 
 
 def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> dict[str, Any] | None:
-    from .settings.validate import effective, records_of
-
     for section in schema.SECTIONS:
         if section.shape is Shape.COLLECTION and path[: len(section.table)] == section.table and len(path) == len(section.table) + 1:
             record_key: str | None = path[-1]

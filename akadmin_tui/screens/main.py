@@ -121,8 +121,9 @@ class MainScreen(Screen):
         tree.focus()
         first = tree.node_for(schema.SECTIONS[0].id)
         if first is not None:
-            tree.move_cursor(first)
-        self.query_one("#content", ContentSwitcher).current = "overview"
+            # Ready on the first section, while the overview stays on screen until the admin moves.
+            with tree.prevent(Tree.NodeHighlighted):
+                tree.move_cursor(first)
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= self.WIDE_FROM, "-wide")

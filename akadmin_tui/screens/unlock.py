@@ -38,7 +38,6 @@ class UnlockScreen(Screen):
     def __init__(self, opener: ConfigOpener) -> None:
         super().__init__()
         self.opener = opener
-        self.attempts = 0
 
     def compose(self) -> ComposeResult:
         with Center():
@@ -78,7 +77,6 @@ class UnlockScreen(Screen):
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:
-        self.attempts += 1
         field = self.query_one("#passphrase", Input)
         field.value = ""
         field.disabled = not event.retry

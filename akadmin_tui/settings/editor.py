@@ -72,11 +72,6 @@ class SettingsEditor:
         """Every problem of the document as it is in memory."""
         return validate_document(self.config.plain())
 
-    def findings_for(self, section: Section, record_key: str | None = None) -> list[Finding]:
-        """The problems located in one record."""
-        prefix = format_key(record_path(section, record_key))
-        return [f for f in self.findings() if f.where == prefix or f.where.startswith(prefix + ".")]
-
     def _transaction(self, mutate) -> list[Finding]:
         before = {(f.where, f.message) for f in self.findings() if f.severity is Severity.ERROR}
         snapshot = tomlkit.dumps(self.config.document)
@@ -120,15 +115,6 @@ class SettingsEditor:
             raise ChangeRefused([Finding(format_key(section.table),
                                          "the Bridge user cannot be deleted while banks are attached: delete the banks first")])
         return self._transaction(lambda: self.config.delete(record_path(section, record_key)))
-
-    def set_path(self, path: KeyPath, value: Any) -> list[Finding]:
-        """Set one field addressed by its full key path (the `config set` command)."""
-        located = schema.locate(path)
-        if located is None:
-            raise KeyError(format_key(path))
-        section, record_key, field = located
-        return self.apply(section, record_key, {field.key: value})
-
 
 def with_fills(section: Section, changes: Mapping[str, Any]) -> dict[str, Any]:
     """The changes plus the values their choices fill in, unless given explicitly."""

@@ -49,11 +49,6 @@ class ConfigLock:
         self.path = lock_path_for(config_path)
         self._fd: int | None = None
 
-    @property
-    def held(self) -> bool:
-        """True while this object holds the lock."""
-        return self._fd is not None
-
     def acquire(self) -> None:
         """Take the lock without waiting; raise LockedError naming the holder if it is taken."""
         if self._fd is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .fields import Field, Problem, Rule, Severity
+from .fields import Field, Problem, Rule
 
 
 def _is_set(value: Any) -> bool:
@@ -75,8 +75,3 @@ def at_most_when(target: Field, limit: int, condition: Field, value: Any, why: s
 def custom(description: str, fields: tuple[str, ...], check: Callable[[Mapping[str, Any]], list[Problem]]) -> Rule:
     """A rule with its own check function."""
     return Rule(description, check, fields)
-
-
-def warning(field_key: str, message: str) -> Problem:
-    """A non-blocking finding."""
-    return Problem(field_key, message, Severity.WARNING)

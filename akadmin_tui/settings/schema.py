@@ -619,14 +619,6 @@ SECTIONS: tuple[Section, ...] = (
 SECTIONS_BY_ID: dict[str, Section] = {s.id: s for s in SECTIONS}
 
 
-def section_for_table(table: tuple[str, ...]) -> Section | None:
-    """Return the section stored exactly at `table`, if any."""
-    for section in SECTIONS:
-        if section.table == table:
-            return section
-    return None
-
-
 def locate(path: tuple[str, ...]) -> tuple[Section, str | None, Field] | None:
     """Resolve a full key path to (section, record key or None, field).
 
@@ -652,8 +644,3 @@ def locate(path: tuple[str, ...]) -> tuple[Section, str | None, Field] | None:
         if n > best_len:
             best, best_len = candidate, n
     return best
-
-
-def all_field_paths() -> list[tuple[Section, Field]]:
-    """Every (section, field) pair, in menu order."""
-    return [(section, f) for section in SECTIONS for f in section.fields]

@@ -14,7 +14,7 @@ import tomlkit
 from tomlkit.items import Item, Table
 from tomlkit.toml_document import TOMLDocument
 
-from .keys import KeyPath, format_key
+from .keys import KeyPath
 from .lock import ConfigLock
 from .vault import (
     FORMAT_VERSION,
@@ -358,12 +358,3 @@ class ConfigFile:
                 raise SaveError(f"could not read {self.path} to back it up: {error.strerror}; nothing was changed") from None
             atomic_write(backup_path_for(self.path), previous)
         atomic_write(self.path, data)
-
-    def describe(self) -> str:
-        """A short label for messages."""
-        return str(self.path)
-
-
-def key_label(path: KeyPath) -> str:
-    """The dotted form of a key path, for messages."""
-    return format_key(path)

@@ -63,7 +63,7 @@ def new_document() -> TOMLDocument:
 
 def _put(doc: TOMLDocument, path: tuple[str, ...], table) -> None:
     node = doc
-    for depth, part in enumerate(path[:-1]):
+    for part in path[:-1]:
         if part not in node:
             node.append(part, tomlkit.table(is_super_table=True))
         node = node[part]

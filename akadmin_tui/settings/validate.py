@@ -252,7 +252,7 @@ def _structure_findings(document: Mapping[str, Any]) -> list[Finding]:
         allowed_children = _child_tables(section)
         for record_key, record in records_of(section, document).items():
             base = section.table + ((record_key,) if record_key is not None else ())
-            for key, value in record.items():
+            for key in record:
                 if section.has_field(key):
                     continue
                 if record_key is None and key in allowed_children:
@@ -296,7 +296,7 @@ def _cross_section_findings(document: Mapping[str, Any]) -> list[Finding]:
     gmail = effective(schema.GMAIL, records_of(schema.GMAIL, document).get(None))
     if gmail.get("credential_key_path"):
         findings.extend(
-            Finding(f"interfaces.gmail", message, Severity.WARNING) for message in gmail_precondition_problems(document)
+            Finding("interfaces.gmail", message, Severity.WARNING) for message in gmail_precondition_problems(document)
         )
     return findings
 

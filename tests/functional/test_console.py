@@ -11,15 +11,10 @@ from akadmin_tui.screens.main import MainScreen
 from akadmin_tui.screens.section_view import SectionView
 from akadmin_tui.screens.unlock import UnlockScreen
 from akadmin_tui.settings.lock import ConfigLock
-from akadmin_tui.widgets.field_row import FieldRow
 
 from .conftest import SIZE, make_app, reload
 
 RETRY = ("interfaces", "chorus", "retry_count")
-
-
-def row(app, key: str) -> FieldRow:
-    return app.screen.query_one(f"SectionView.-current, SectionView").form.row(key)  # type: ignore[attr-defined]
 
 
 def current_view(app) -> SectionView:

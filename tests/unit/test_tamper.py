@@ -90,7 +90,7 @@ def test_a_moved_ciphertext_is_refused_and_named(config: ConfigFile, config_path
     editor.apply(schema.CHORUS, None, {"akuiteo_password": "chorus-pw"})
     token = config.get(("interfaces", "chorus", "akuiteo_password"))
     text = config_path.read_text().replace(
-        '[interfaces.universign]', f'[interfaces.universign]\n# moved\n', 1
+        '[interfaces.universign]', '[interfaces.universign]\n# moved\n', 1
     )
     lines = text.splitlines()
     start = lines.index("[interfaces.universign]")
