@@ -7,6 +7,7 @@ import sys
 from .settings import locations
 from .settings.session import ConfigOpener
 from .settings.store import ConfigError, backup_path_for
+from .settings.vault import VaultError
 
 
 def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: str | None = None) -> int:
@@ -40,6 +41,9 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         build_demo_config(path)
         print(f"akadmin: demo configuration written to {path} (passphrase: {DEMO_PASSPHRASE})", file=sys.stderr)
-    return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE)
+    try:
+        return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE)
+    except (ConfigError, VaultError) as error:
+        raise ConfigError(f"{error}\nThe demo configuration can be rebuilt with: akadmin demo --reset") from None
 
 

@@ -111,7 +111,7 @@ class MainScreen(Screen):
             yield MenuTree()
             with ContentSwitcher(id="content", initial="overview"):
                 yield Overview(self.editor, self.notice)
-        yield Footer()
+        yield Footer(compact=True)
 
     WIDE_FROM = 120
     TALL_FROM = 36

@@ -35,10 +35,10 @@ class SectionView(Vertical):
     """One section: a form for a table, or a record list plus a form per record for a collection."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save_field", "Save field", tooltip="Save the focused field"),
+        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
         Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this form"),
         Binding("ctrl+r", "revert_field", "Revert", tooltip="Put back the saved value of the focused field"),
-        Binding("f3", "revert_all", "Revert all", show=False),
+        Binding("f3", "revert_all", "Revert all", tooltip="Put back the saved value of every field"),
         Binding("ctrl+n", "new_record", "New", tooltip="Create a record"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the selected record"),
     ]

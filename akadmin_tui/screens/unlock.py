@@ -48,7 +48,7 @@ class UnlockScreen(Screen):
                 yield Input(password=True, placeholder="passphrase", id="passphrase")
                 yield Static("", id="unlock-error")
                 yield Static("Enter unlocks · ctrl+q quits", id="unlock-hint")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         field = self.query_one("#passphrase", Input)

@@ -178,3 +178,15 @@ def test_the_console_script_runs_without_traceback(tmp_path: Path) -> None:
     console = subprocess.run([sys.executable, "-m", "akadmin_tui.cli", "--config", str(tmp_path / "none.toml")],
                              capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
     assert console.returncode == 2 and "Traceback" not in console.stderr
+
+
+def test_demo_builds_its_config_and_needs_a_terminal(akadmin, isolated_environment: Path) -> None:
+    code, _, err = akadmin("demo")
+    demo = isolated_environment / ".local" / "state" / "akadmin" / "demo" / "config.toml"
+    assert demo.exists() and "passphrase: akadmin-demo" in err
+    assert code == 2 and "needs a terminal" in err
+    demo.write_text(demo.read_text().replace("retry_count = 3", "retry_count = 4"))
+    code, _, err = akadmin("demo")
+    assert code == 2 and "changed outside akadmin" in err and "akadmin demo --reset" in err
+    code, _, err = akadmin("demo", "--reset")
+    assert code == 2 and "needs a terminal" in err
