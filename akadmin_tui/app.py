@@ -15,7 +15,8 @@ from .screens.unlock import UnlockScreen
 from .settings.editor import SettingsEditor
 from .settings.lock import LockedError
 from .settings.session import ConfigOpener
-from .settings.store import ConfigFile
+from .settings.store import ConfigError, ConfigFile
+from .settings.vault import VaultError
 
 
 class AkadminApp(App[int]):
@@ -60,6 +61,11 @@ class AkadminApp(App[int]):
             except LockedError as error:
                 config.read_only = True
                 notice = f"Read-only: {error}. Close that console to edit here."
+            except OSError as error:
+                config.read_only = True
+                notice = f"Read-only: cannot take the lock beside {config.path} ({error.strerror or error})."
+            else:
+                config, notice = self._current(config)
         self.config = config
         self.editor = SettingsEditor(config)
         if isinstance(self.screen, UnlockScreen):
@@ -67,16 +73,46 @@ class AkadminApp(App[int]):
         else:
             self.push_screen(MainScreen(self.editor, notice))
 
+    def _current(self, config: ConfigFile) -> tuple[ConfigFile, str | None]:
+        """The file as it is now on disk: someone may have saved it between reading and locking."""
+        if not config.changed_on_disk():
+            return config, None
+        try:
+            fresh = self.opener.open(config.passphrase)
+        except (ConfigError, VaultError) as error:
+            config.lock.release()
+            config.read_only = True
+            return config, f"Read-only: the file changed on disk while it was being opened and cannot be reread: {error}"
+        fresh.lock = config.lock
+        return fresh, None
+
     def on_unmount(self) -> None:
         if self.config is not None:
             self.config.lock.release()
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Notify with markup off by default: messages quote what the admin typed."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def _fatal_error(self) -> None:
+        # Textual's crash report prints local variables, which may hold secrets being saved;
+        # this one prints the traceback without them.
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None)
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
+        self._close_messages_no_wait()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
     async def action_quit(self) -> None:
-        pending = self.screen.pending_count() if isinstance(self.screen, MainScreen) else 0
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        pending = main.pending_count() if main is not None else 0
         if not pending:
             self.exit(0)
             return

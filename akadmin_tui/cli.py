@@ -20,12 +20,20 @@ from .settings import locations, schema
 from .settings.editor import ChangeRefused, SettingsEditor
 from .settings.fields import Severity, Shape
 from .settings.keys import KeyPathError, format_key, parse_key
-from .settings.lifecycle import add_key_file, init_config, key_for, rotate_data_key, set_passphrase
+from .settings.lifecycle import (
+    add_key_file,
+    add_passphrase,
+    check_passphrase,
+    init_config,
+    key_for,
+    rotate_data_key,
+)
 from .settings.lock import LockedError
 from .settings.session import ConfigOpener
-from .settings.store import ConfigError, ConfigFile, NeedsPassphrase, SaveError
+from .settings.lock import ConfigLock
+from .settings.store import ConfigError, ConfigFile, NeedsPassphrase, Recipients, SaveError
 from .settings.validate import FieldError, Finding, effective, format_value, parse_text, records_of
-from .settings.vault import TamperedError, VaultError, is_ciphertext
+from .settings.vault import TamperedError, VaultError, is_ciphertext, key_fingerprint
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 MASK = "********"
@@ -40,7 +48,10 @@ class CliError(Exception):
 
 
 def _target(args: argparse.Namespace) -> ConfigOpener:
-    config = Path(args.config) if getattr(args, "config", None) else locations.default_config_path()
+    given = getattr(args, "config", None)
+    if given is not None and not given.strip():
+        raise CliError("--config was given an empty path")
+    config = Path(given) if given else locations.default_config_path()
     read_only = bool(getattr(args, "read_only", False))
     if getattr(args, "key_file", None):
         return ConfigOpener(config, Path(args.key_file), True, read_only)
@@ -49,17 +60,31 @@ def _target(args: argparse.Namespace) -> ConfigOpener:
     return ConfigOpener(config, locations.default_key_file(), False, read_only)
 
 
+def _utf8(text: str, what: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise CliError(f"{what} is not valid UTF-8 text") from None
+    return text
+
+
 def _read_stdin_line(what: str) -> str:
-    line = sys.stdin.readline()
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise CliError(f"{what} on standard input is not valid UTF-8 text") from None
     if not line:
         raise CliError(f"expected {what} on standard input, got nothing")
-    return line.rstrip("\r\n")
+    return _utf8(line.rstrip("\r\n"), what)
 
 
 def _prompt(prompt: str) -> str:
     if not sys.stdin.isatty():
         raise CliError("no terminal to ask for the passphrase: use --key-file, or --passphrase-stdin")
-    return getpass.getpass(prompt)
+    try:
+        return _utf8(getpass.getpass(prompt), "the passphrase")
+    except EOFError:
+        raise CliError("no passphrase was typed") from None
 
 
 def _new_passphrase(from_stdin: bool) -> str:
@@ -69,8 +94,8 @@ def _new_passphrase(from_stdin: bool) -> str:
         value = _prompt("New passphrase: ")
         if _prompt("Repeat it: ") != value:
             raise CliError("the two passphrases differ; nothing was changed")
-    if len(value) < 8:
-        raise CliError("the passphrase must be at least 8 characters; nothing was changed")
+    if len(value.strip()) < 8:
+        raise CliError("the passphrase must be at least 8 characters, not counting spaces; nothing was changed")
     return value
 
 
@@ -84,11 +109,21 @@ def open_config(target: ConfigOpener, *, passphrase_stdin: bool = False, read_on
     return config
 
 
-def _locked(config: ConfigFile) -> ConfigFile:
+def open_locked(target: ConfigOpener, *, passphrase_stdin: bool = False) -> ConfigFile:
+    """Take the lock, then read the file: what is changed is what is on disk, never a stale copy."""
+    lock = ConfigLock(Path(os.path.realpath(target.path)))
     try:
-        config.lock.acquire()
+        lock.acquire()
     except LockedError as error:
         raise CliError(f"{error}; close that console or make the change there", EXIT_FAILED) from None
+    except OSError as error:
+        raise CliError(f"cannot lock {target.path}: {error.strerror or error}", EXIT_FAILED) from None
+    try:
+        config = open_config(target, passphrase_stdin=passphrase_stdin)
+    except BaseException:
+        lock.release()
+        raise
+    config.lock = lock
     return config
 
 
@@ -148,7 +183,12 @@ def _resolve_key(text: str) -> tuple[tuple[str, ...], Any]:
     return path, schema.locate(path)
 
 
+class _Absent(Exception):
+    """A table of the format that this file does not hold (an unknown company, no Bridge user)."""
+
+
 def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> dict[str, Any] | None:
+    """A table's effective values (secrets masked unless `reveal`); None when no section has that table."""
     for section in schema.SECTIONS:
         if section.shape is Shape.COLLECTION and path[: len(section.table)] == section.table and len(path) == len(section.table) + 1:
             record_key: str | None = path[-1]
@@ -161,7 +201,7 @@ def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> 
             continue
         stored = records_of(section, config.plain()).get(record_key)
         if stored is None:
-            return None
+            raise _Absent(format_key(path))
         values = effective(section, stored)
         out: dict[str, Any] = {}
         for field in section.fields:
@@ -173,18 +213,30 @@ def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> 
     return None
 
 
+def _print_table(table: dict[str, Any], prefix: str = "") -> None:
+    """Print `key = value` lines, nested records as dotted keys."""
+    for key, value in table.items():
+        dotted = f"{prefix}{format_key((key,))}"
+        if isinstance(value, dict):
+            _print_table(value, dotted + ".")
+        else:
+            print(f"{dotted} = {json.dumps(value, default=str, ensure_ascii=False)}")
+
+
 def cmd_config_get(args: argparse.Namespace) -> int:
     path, located = _resolve_key(args.key)
     config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
     if located is None:
-        table = _describe_table(config, path, args.reveal)
+        try:
+            table = _describe_table(config, path, args.reveal)
+        except _Absent as absent:
+            raise CliError(f"{absent} does not exist", EXIT_FAILED) from None
         if table is None:
             raise CliError(f"unknown key {format_key(path)}: see the README's reference for the keys")
         if args.json:
-            print(json.dumps(table, indent=2, default=str))
+            print(json.dumps(table, indent=2, default=str, ensure_ascii=False))
         else:
-            for key, value in table.items():
-                print(f"{key} = {value if isinstance(value, dict) else json.dumps(value, default=str, ensure_ascii=False)}")
+            _print_table(table)
         return EXIT_OK
     section, record_key, field = located
     base = section.table + ((record_key,) if record_key is not None else ())
@@ -210,12 +262,12 @@ def cmd_config_set(args: argparse.Namespace) -> int:
                        f"use: akadmin config set {format_key(path)} --stdin")
     if args.stdin and args.passphrase_stdin:
         raise CliError("--stdin and --passphrase-stdin cannot both read standard input; use --key-file")
-    text = _read_stdin_line("the value") if args.stdin else args.value
+    text = _read_stdin_line("the value") if args.stdin else _utf8(args.value, "the value")
     try:
         value = parse_text(field, text)
     except FieldError as error:
         raise CliError(f"{format_key(path)}: {error}") from None
-    config = _locked(open_config(_target(args), passphrase_stdin=args.passphrase_stdin))
+    config = open_locked(_target(args), passphrase_stdin=args.passphrase_stdin)
     try:
         editor = SettingsEditor(config)
         if section.shape is not Shape.TABLE and not editor.exists(section, record_key):
@@ -233,7 +285,7 @@ def cmd_config_set(args: argparse.Namespace) -> int:
 
 def cmd_rekey(args: argparse.Namespace) -> int:
     target = _target(args)
-    config = _locked(open_config(target, passphrase_stdin=args.passphrase_stdin))
+    config = open_locked(target, passphrase_stdin=args.passphrase_stdin)
     try:
         return _rekey(config, target, args)
     finally:
@@ -246,35 +298,49 @@ def _rekey(config: ConfigFile, target: ConfigOpener, args: argparse.Namespace) -
         add_key_file(config, Path(args.add_key_file))
         print(f"Added key file {args.add_key_file} as a recipient", file=sys.stderr)
         return EXIT_OK
-    if args.change_passphrase:
-        set_passphrase(config, _new_passphrase(from_stdin=False))
-        print("Passphrase changed", file=sys.stderr)
+    if args.change_passphrase and not recipients.passphrase:
+        add_passphrase(config, _new_passphrase(args.passphrase_stdin))
+        print("Added a passphrase as a recipient", file=sys.stderr)
         return EXIT_OK
-    # Rotation, optionally dropping one recipient: every kept recipient is re-wrapped.
-    keep_key = recipients.key_file and not args.remove_key_file
-    keep_pass = recipients.passphrase and not args.remove_passphrase
+    # Every other change rotates the data key, so a dropped or replaced recipient opens nothing new;
+    # each recipient kept is re-wrapped, which needs it once more.
     if args.remove_key_file and not recipients.key_file:
         raise CliError(f"{config.path} has no key-file recipient to remove")
     if args.remove_passphrase and not recipients.passphrase:
         raise CliError(f"{config.path} has no passphrase recipient to remove")
+    keep_key = recipients.key_file and not args.remove_key_file
+    keep_pass = recipients.passphrase and not args.remove_passphrase
     if not (keep_key or keep_pass):
         raise CliError("the vault must keep at least one recipient; add another one first")
-    key = None
-    if keep_key:
-        if target.key_file is None:
-            raise CliError("the key file is needed to re-wrap the new data key: pass --key-file")
-        key = key_for(target.key_file, create=False)
+    key = _current_key(target, recipients) if keep_key else None
     passphrase = None
     if keep_pass:
-        passphrase = config.passphrase or (
-            _read_stdin_line("the passphrase") if args.passphrase_stdin
-            else _prompt("Passphrase (to re-wrap the new data key): ")
-        )
+        passphrase = config.passphrase
+        if passphrase is None:
+            passphrase = (_read_stdin_line("the passphrase") if args.passphrase_stdin
+                          else _prompt("Current passphrase (to re-wrap the new data key): "))
+            check_passphrase(config, passphrase)
+        if args.change_passphrase:
+            passphrase = _new_passphrase(args.passphrase_stdin)
     rotate_data_key(config, passphrase=passphrase, key=key)
-    dropped = " and removed the key file recipient" if args.remove_key_file else (
-        " and removed the passphrase recipient" if args.remove_passphrase else "")
-    print(f"Rotated the data key of {config.path}{dropped}", file=sys.stderr)
+    what = ("changed the passphrase and rotated the data key" if args.change_passphrase
+            else "removed the key file recipient and rotated the data key" if args.remove_key_file
+            else "removed the passphrase recipient and rotated the data key" if args.remove_passphrase
+            else "rotated the data key")
+    print(f"{config.path}: {what}; every secret was re-encrypted. The backup was removed "
+          "because it opened with the old key.", file=sys.stderr)
     return EXIT_OK
+
+
+def _current_key(target: ConfigOpener, recipients: Recipients) -> bytes:
+    """The bytes of the vault's own key file, refusing any other key file."""
+    if target.key_file is None:
+        raise CliError("the key file is needed to re-wrap the new data key: pass --key-file")
+    key = key_for(target.key_file, create=False)
+    if key_fingerprint(key) != recipients.key_fingerprint:
+        raise CliError(f"{target.key_file} is not this vault's key file (fingerprint {key_fingerprint(key)}, "
+                       f"expected {recipients.key_fingerprint})")
+    return key
 
 
 def cmd_console(args: argparse.Namespace) -> int:
@@ -383,6 +449,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail("refused, nothing was written:\n" + "\n".join(f"  {f}" for f in error.findings), EXIT_USAGE)
     except (SaveError, LockedError) as error:
         fail(str(error), EXIT_FAILED)
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        fail(f"{error.strerror or error}{where}", EXIT_FAILED)
     except KeyboardInterrupt:
         fail("interrupted", EXIT_FAILED)
 

@@ -31,7 +31,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-text")
+            yield Static(self.question, classes="dialog-text", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="error", compact=True)
                 yield Button(f"{self.no} (n)", id="no", compact=True)
@@ -73,7 +73,7 @@ class NewRecordScreen(ModalScreen[str | None]):
             for field in self.section.fields:
                 if field.required:
                     yield FieldRow(field, None)
-            yield Static("", id="new-error", classes="field-message")
+            yield Static("", id="new-error", classes="field-message", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Create (ctrl+s)", id="create", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)

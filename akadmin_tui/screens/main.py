@@ -5,13 +5,14 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tree
 
 from ..settings import schema
 from ..settings.editor import SettingsEditor
-from ..settings.fields import Severity
+from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
 from .commands import SettingsCommands
 from .section_view import SectionView
@@ -73,12 +74,12 @@ class Overview(VerticalScroll):
         lines = [
             "[b]akadmin[/b] — Administration console",
             "",
-            f"File       {config.path}",
+            f"File       {escape(str(config.display_path))}",
             f"Vault      opened; MAC valid; unlocks with {' and '.join(unlockers)}",
             f"Mode       {'read-only' if config.read_only else 'editing'}",
             f"Problems   {len(errors)} error(s), {len(findings) - len(errors)} warning(s)",
         ]
-        lines += [f"  [{'red' if f.severity is Severity.ERROR else 'yellow'}]•[/] {f.where}: {f.message}" for f in findings]
+        lines += [f"  [{'red' if f.severity is Severity.ERROR else 'yellow'}]•[/] {escape(str(f))}" for f in findings]
         lines += [
             "",
             "Pick a section in the menu with the arrows and Enter. In a form, Tab moves between fields, "
@@ -191,4 +192,12 @@ class MainScreen(Screen):
 
     @on(RecordForm.Saved)
     def _saved(self) -> None:
+        self.query_one(Overview).refresh_overview()
+
+    @on(SectionView.RecordsChanged)
+    def _records_changed(self, event: SectionView.RecordsChanged) -> None:
+        # A new or deleted company shows up in the Chorus setups' list, and so on.
+        for view in self.section_views():
+            if view is not event.control and view.section.shape is Shape.COLLECTION:
+                view.reload()
         self.query_one(Overview).refresh_overview()

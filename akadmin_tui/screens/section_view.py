@@ -9,6 +9,8 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.markup import escape
 from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -28,11 +30,15 @@ def field_help(section: Section, record_key: str | None, row: FieldRow) -> str:
     field = row.field
     key = format_key(record_path(section, record_key) + (field.key,))
     default = "" if field.default in (None, "") else f" · default {format_value(field, field.default)}"
-    return f"[b]{field.label}[/b]  [dim]{key}{default}[/dim]\n{field.help}\n[dim]Expected: {field.describe_expected()}[/dim]"
+    return (f"[b]{escape(field.label)}[/b]  [dim]{escape(key + default)}[/dim]\n{escape(field.help)}\n"
+            f"[dim]Expected: {escape(field.describe_expected())}[/dim]")
 
 
 class SectionView(Vertical):
     """One section: a form for a table, or a record list plus a form per record for a collection."""
+
+    class RecordsChanged(Message):
+        """A record was created or deleted: lists that follow other sections must refresh."""
 
     BINDINGS = [
         Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
@@ -126,9 +132,9 @@ class SectionView(Vertical):
         if self.section is schema.CHORUS_SPECIAL:
             state = "default" if key == schema.DEFAULT_COMPANY else (
                 "specific, enabled" if stored.get("enabled") else ("specific, disabled" if stored else "uses *****"))
-            return f"{key}  [dim]{state}[/dim]"
+            return f"{escape(str(key))}  [dim]{state}[/dim]"
         name = stored.get("name")
-        return f"{key}  [dim]{name}[/dim]" if name else str(key)
+        return f"{escape(str(key))}  [dim]{escape(str(name))}[/dim]" if name else escape(str(key))
 
     def show_record(self, record_key: str | None) -> RecordForm:
         """Show (creating if needed) the form of one record."""
@@ -217,7 +223,7 @@ class SectionView(Vertical):
         path = self.editor.values(self.section).get("credential_key_path")
         if path:
             exists = Path(path).is_file()
-            lines.append(f"{'✓' if exists else '·'} credential key {'found' if exists else 'not found'} on this host at {path}")
+            lines.append(f"{'✓' if exists else '·'} credential key {'found' if exists else 'not found'} on this host at {escape(path)}")
         self.query_one("#preconditions", Static).update("\n".join(lines))
 
     # --- actions -------------------------------------------------------------------------------
@@ -257,9 +263,9 @@ class SectionView(Vertical):
                 return not self.editor.exists(self.section)
             return self.section.shape is Shape.COLLECTION
         if action == "delete_record":
-            if self.editor.read_only or self.section.keys_from or self.section.shape is Shape.TABLE:
+            if self.editor.read_only or self.section.shape is Shape.TABLE:
                 return False
-            return self.editor.exists(self.section, self._current)
+            return self.editor.exists(self.section, self._current) and self._current not in self.section.fixed_keys
         return True
 
     def action_new_record(self) -> None:
@@ -286,12 +292,21 @@ class SectionView(Vertical):
         self.reload(select=code)
         self.refresh_bindings()
         self.call_after_refresh(self.focus_first_field)
+        self.post_message(self.RecordsChanged())
 
     def action_delete_record(self) -> None:
         key = self._current
+        blockers = self.editor.blockers(self.section, key)
+        if blockers:
+            self.app.notify("\n".join(blockers), title="Not deleted", severity="error")
+            return
         label = f"{self.section.record_noun} {key}" if key else f"the {self.section.record_noun}"
-        self.app.push_screen(ConfirmScreen(f"Delete {label}? Its values are discarded.", yes="Delete"),
-                             lambda yes: self._delete(key) if yes else None)
+        question = f"Delete {label}? Its values are discarded."
+        dependents = self.editor.dependents(self.section, key)
+        if dependents:
+            goes = ", ".join(f"{' > '.join(section.menu)} {dep}" for section, dep in dependents)
+            question += f"\nWhat goes with it: {goes}."
+        self.app.push_screen(ConfirmScreen(question, yes="Delete"), lambda yes: self._delete(key) if yes else None)
 
     def _delete(self, key: str | None) -> None:
         try:
@@ -309,3 +324,4 @@ class SectionView(Vertical):
         self.app.notify(f"Deleted {self.section.record_noun} {key or ''}".rstrip() + ".", timeout=3)
         self.reload()
         self.refresh_bindings()
+        self.post_message(self.RecordsChanged())

@@ -44,9 +44,9 @@ class UnlockScreen(Screen):
             with Vertical(id="unlock-box"):
                 yield Label("Unlock the configuration", id="unlock-title")
                 yield Static(f"{self.opener.path}\nNo key file opens this vault: enter its passphrase.",
-                             id="unlock-file")
+                             id="unlock-file", markup=False)
                 yield Input(password=True, placeholder="passphrase", id="passphrase")
-                yield Static("", id="unlock-error")
+                yield Static("", id="unlock-error", markup=False)
                 yield Static("Enter unlocks · ctrl+q quits", id="unlock-hint")
         yield Footer(compact=True)
 

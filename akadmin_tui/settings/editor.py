@@ -72,7 +72,8 @@ class SettingsEditor:
         """Every problem of the document as it is in memory."""
         return validate_document(self.config.plain())
 
-    def _transaction(self, mutate) -> list[Finding]:
+    def _transaction(self, mutate, scope: KeyPath = ()) -> list[Finding]:
+        """Run `mutate`, refuse it if it adds an error, save; returns the warnings under `scope`."""
         before = {(f.where, f.message) for f in self.findings() if f.severity is Severity.ERROR}
         snapshot = tomlkit.dumps(self.config.document)
         try:
@@ -85,7 +86,9 @@ class SettingsEditor:
         except BaseException:
             self.config.document = tomlkit.parse(snapshot)
             raise
-        return [f for f in after if f.severity is Severity.WARNING]
+        prefix = format_key(scope) if scope else ""
+        return [f for f in after if f.severity is Severity.WARNING
+                and (not prefix or f.where == prefix or f.where.startswith(prefix + "."))]
 
     def apply(self, section: Section, record_key: str | None, changes: Mapping[str, Any]) -> list[Finding]:
         """Set fields of one record and save; returns the warnings, raises ChangeRefused on errors."""
@@ -98,7 +101,7 @@ class SettingsEditor:
                 field = section.field(key)
                 self.config.set(base + (key,), value, secret=field.is_secret)
 
-        return self._transaction(mutate)
+        return self._transaction(mutate, base)
 
     def create(self, section: Section, record_key: str | None, values: Mapping[str, Any]) -> list[Finding]:
         """Add a record (a company, a bank, the Bridge user) with its values, and save."""
@@ -109,12 +112,37 @@ class SettingsEditor:
             raise ChangeRefused([Finding(format_key(section.table), f"'{record_key}' is not a valid code: {section.key_help}")])
         return self.apply(section, record_key, values)
 
-    def remove(self, section: Section, record_key: str | None) -> list[Finding]:
-        """Delete a record and save; refused if that leaves references dangling."""
+    def dependents(self, section: Section, record_key: str | None) -> list[tuple[Section, str]]:
+        """Records that go with this one when it is deleted (a company's specific Chorus setup)."""
+        if section is schema.COMPANIES and record_key in self.record_keys(schema.CHORUS_SPECIAL):
+            return [(schema.CHORUS_SPECIAL, record_key)]
+        return []
+
+    def blockers(self, section: Section, record_key: str | None) -> list[str]:
+        """Why this record cannot be deleted yet, in words (empty when it can)."""
         if section is schema.BRIDGE_USER and self.record_keys(schema.BANKS):
-            raise ChangeRefused([Finding(format_key(section.table),
-                                         "the Bridge user cannot be deleted while banks are attached: delete the banks first")])
-        return self._transaction(lambda: self.config.delete(record_path(section, record_key)))
+            return ["the Bridge user cannot be deleted while banks are attached: delete the banks first"]
+        if section is schema.COMPANIES:
+            banks = [key for key in self.record_keys(schema.BANKS)
+                     if self.stored(schema.BANKS, key).get("company") == record_key]
+            if banks:
+                return [f"company {record_key} is linked to bank(s) {', '.join(map(str, banks))}: change or delete them first"]
+        if record_key in section.fixed_keys:
+            return [f"{record_key} cannot be deleted"]
+        return []
+
+    def remove(self, section: Section, record_key: str | None) -> list[Finding]:
+        """Delete a record, and what goes with it, in one save; refused while something depends on it."""
+        blockers = self.blockers(section, record_key)
+        if blockers:
+            raise ChangeRefused([Finding(format_key(record_path(section, record_key)), b) for b in blockers])
+
+        def mutate() -> None:
+            for dependent, key in self.dependents(section, record_key):
+                self.config.delete(record_path(dependent, key))
+            self.config.delete(record_path(section, record_key))
+
+        return self._transaction(mutate)
 
 def with_fills(section: Section, changes: Mapping[str, Any]) -> dict[str, Any]:
     """The changes plus the values their choices fill in, unless given explicitly."""

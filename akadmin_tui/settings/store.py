@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import tomllib
 from collections.abc import Callable, Mapping
@@ -71,6 +72,8 @@ def read_document_text(path: Path) -> str:
         raise ConfigError(f"{path} is a directory, not a config file") from None
     except PermissionError:
         raise ConfigError(f"{path} cannot be read: permission denied") from None
+    except OSError as error:
+        raise ConfigError(f"{path} cannot be read: {error.strerror or error}") from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -174,17 +177,27 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise SaveError(f"could not write {path}: {reason}; the file on disk is unchanged") from None
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 class ConfigFile:
-    """An opened config: the editable tomlkit document, its vault, and where it lives."""
+    """An opened config: the editable tomlkit document, its vault, and where it lives.
+
+    `path` is the real file (symbolic links resolved, so saves, backup and lock land beside it);
+    `display_path` is the path as the admin gave it.
+    """
 
     def __init__(self, path: Path, document: TOMLDocument, vault: Vault, *, read_only: bool = False,
-                 passphrase: str | None = None) -> None:
-        self.path = path
+                 passphrase: str | None = None, source: bytes | None = None) -> None:
+        self.display_path = Path(path)
+        self.path = Path(os.path.realpath(path))
         self.document = document
         self.vault = vault
         self.read_only = read_only
-        self.lock = ConfigLock(path)
+        self.lock = ConfigLock(self.path)
         self._passphrase = passphrase
+        self._source_digest = _digest(source) if source is not None else None
 
     # --- opening -----------------------------------------------------------------------------
 
@@ -200,7 +213,15 @@ class ConfigFile:
         if verify:
             vault.verify(plain, str(path))
         document = tomlkit.parse(text)
-        return cls(path, document, vault, read_only=read_only, passphrase=used_passphrase)
+        return cls(path, document, vault, read_only=read_only, passphrase=used_passphrase,
+                   source=text.encode("utf-8"))
+
+    def changed_on_disk(self) -> bool:
+        """True when the file is no longer what this object loaded (another writer saved it)."""
+        try:
+            return _digest(self.path.read_bytes()) != self._source_digest
+        except OSError:
+            return True
 
     @property
     def passphrase(self) -> str | None:
@@ -344,17 +365,30 @@ class ConfigFile:
         vault.add(MAC_KEY, inline)
         return tomlkit.dumps(self.document).encode("utf-8")
 
-    def save(self) -> None:
-        """Write atomically, keeping the previous version as `<name>.bak`; the old file survives any failure."""
+    def save(self, *, keep_backup: bool = True) -> bool:
+        """Write atomically, keeping the previous version as `<name>.bak`; True when something was written.
+
+        The old file survives any failure. A save that changes nothing writes nothing, so the
+        backup keeps the real previous version. With `keep_backup=False` (after a data-key
+        rotation) the backup is removed, because it would still open with the revoked key.
+        """
         self._require_writable()
         data = self.render()
         # Prove the bytes are what we mean before they replace anything.
         check = parse_plain(data.decode("utf-8"), self.path)
         self.vault.verify(check, str(self.path))
+        previous = None
         if self.path.exists():
             try:
                 previous = self.path.read_bytes()
             except OSError as error:
                 raise SaveError(f"could not read {self.path} to back it up: {error.strerror}; nothing was changed") from None
+        if previous == data:
+            return False
+        if previous is not None and keep_backup:
             atomic_write(backup_path_for(self.path), previous)
         atomic_write(self.path, data)
+        self._source_digest = _digest(data)
+        if not keep_backup:
+            backup_path_for(self.path).unlink(missing_ok=True)
+        return True

@@ -46,19 +46,23 @@ def _expected(field: Field, got: str) -> FieldError:
     return FieldError(field, f"'{field.label}' must be {field.describe_expected()}; got {got}.")
 
 
+LA_POSTE_SIREN = "356000000"
+LA_POSTE_HEAD_OFFICE = "35600000000048"
+
+
 def siret_is_valid(digits: str) -> bool:
-    """Luhn check of a SIRET, with La Poste's rule (sum of digits divisible by 5) accepted."""
-    if len(digits) != 14 or not digits.isdigit():
+    """Luhn check of a SIRET; La Poste's establishments follow their own rule (sum of digits divisible by 5)."""
+    if not re.fullmatch(r"[0-9]{14}", digits):
         return False
+    if digits.startswith(LA_POSTE_SIREN) and digits != LA_POSTE_HEAD_OFFICE:
+        return sum(int(c) for c in digits) % 5 == 0
     total = 0
     for index, char in enumerate(reversed(digits)):
         value = int(char)
         if index % 2 == 1:
             value = value * 2 - 9 if value > 4 else value * 2
         total += value
-    if total % 10 == 0:
-        return True
-    return digits.startswith("356000000") and sum(int(c) for c in digits) % 5 == 0
+    return total % 10 == 0
 
 
 def _is_loopback(host: str) -> bool:
@@ -80,6 +84,9 @@ def _check_url(field: Field, text: str) -> None:
     except ValueError:
         raise _expected(field, repr(text)) from None
     example = f" (e.g. {field.example or field.default})" if (field.example or field.default) else ""
+    if parts.username is not None or parts.password is not None:
+        raise FieldError(field, f"'{field.label}' must not carry a user name or password: they go in their own "
+                                "fields, where the password is encrypted.")
     if parts.scheme == "https" and host:
         return
     if parts.scheme == "http" and host and _is_loopback(host):
@@ -111,6 +118,10 @@ def check_value(field: Field, value: Any) -> None:
         return
     if not isinstance(value, str):
         raise _expected(field, repr(value))
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise FieldError(field, f"'{field.label}' must be valid UTF-8 text.") from None
     if kind is Kind.SECRET:
         if "\n" in value or "\x00" in value:
             raise FieldError(field, f"'{field.label}' must be a single line without control characters.")
@@ -130,7 +141,7 @@ def check_value(field: Field, value: Any) -> None:
         if value not in field.choices:
             raise _expected(field, repr(value))
     elif kind is Kind.SIRET:
-        if not (len(value) == 14 and value.isdigit()):
+        if not re.fullmatch(r"[0-9]{14}", value):
             raise FieldError(field, f"'{field.label}' must be 14 digits; got {value!r}.")
         if not siret_is_valid(value):
             raise FieldError(field, f"'{field.label}' {value} fails its check digit (Luhn): check for a typo.")
@@ -150,13 +161,15 @@ def parse_text(field: Field, text: str) -> Any:
                 raise _expected(field, repr(text))
             value = lowered in _TRUE
         elif kind is Kind.INT:
-            if not re.fullmatch(r"[+-]?\d+", stripped):
+            if not re.fullmatch(r"[+-]?[0-9]+", stripped):
                 raise _expected(field, repr(text))
             value = int(stripped)
         elif kind is Kind.DATE:
             if stripped == "":
                 return None
             try:
+                if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", stripped):
+                    raise ValueError(stripped)
                 value = dt.date.fromisoformat(stripped)
             except ValueError:
                 raise _expected(field, repr(text)) from None

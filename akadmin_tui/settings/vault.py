@@ -16,6 +16,7 @@ import json
 import os
 import re
 import stat
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from .keys import KeyPath, format_key
 FORMAT_VERSION = 1
 KEY_BYTES = 32
 NONCE_BYTES = 12
+SCRYPT_MAX_MEMORY = 256 * 2**20
 VAULT_TABLE = "vault"
 MAC_KEY = "mac"
 
@@ -63,18 +65,22 @@ class ScryptParams:
     p: int = 1
 
     def check_bounds(self) -> None:
-        """Refuse parameters that are too weak or would exhaust memory when read from a file."""
+        """Refuse parameters too weak, or costly enough to exhaust the host: they are read before the MAC is checked."""
         if not (2**10 <= self.n <= 2**20 and self.n & (self.n - 1) == 0):
             raise VaultError(f"unsupported scrypt cost n={self.n} (expected a power of two, 2^10 to 2^20)")
-        if not (1 <= self.r <= 32 and 1 <= self.p <= 16):
+        if not (1 <= self.r <= 32 and 1 <= self.p <= 4):
             raise VaultError(f"unsupported scrypt parameters r={self.r}, p={self.p}")
+        if 128 * self.r * self.n > SCRYPT_MAX_MEMORY:
+            raise VaultError(f"scrypt parameters n={self.n}, r={self.r} would need more than 256 MiB of memory")
 
 
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode("ascii")
 
 
-def _unb64(text: str) -> bytes:
+def _unb64(text: Any) -> bytes:
+    if not isinstance(text, str):
+        raise ValueError("not a base64 string")
     return base64.urlsafe_b64decode(text.encode("ascii"))
 
 
@@ -89,21 +95,32 @@ def is_ciphertext(value: Any) -> bool:
 
 # --- canonical form of a document, for the MAC ------------------------------------------------------
 
-def _canonical_default(value: Any) -> Any:
+def _tagged(value: Any) -> Any:
+    """Tag every value with its TOML type, so no two different documents encode alike."""
+    if isinstance(value, Mapping):
+        return ["T", {str(k): _tagged(v) for k, v in value.items()}]
+    if isinstance(value, list):
+        return ["A", [_tagged(v) for v in value]]
+    if isinstance(value, bool):
+        return ["B", value]
+    if isinstance(value, int):
+        return ["I", value]
+    if isinstance(value, float):
+        return ["F", repr(value)]
+    if isinstance(value, str):
+        return ["S", value]
     if isinstance(value, dt.datetime):
-        return {"$datetime": value.isoformat()}
+        return ["DT", value.isoformat()]
     if isinstance(value, dt.date):
-        return {"$date": value.isoformat()}
+        return ["D", value.isoformat()]
     if isinstance(value, dt.time):
-        return {"$time": value.isoformat()}
+        return ["TM", value.isoformat()]
     raise TypeError(f"cannot sign a value of type {type(value).__name__}")
 
 
 def canonical_bytes(value: Any) -> bytes:
     """A byte form of a parsed TOML value that ignores order, comments and layout."""
-    return json.dumps(
-        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_canonical_default
-    ).encode("utf-8")
+    return json.dumps(_tagged(value), sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def iter_tables(document: Mapping[str, Any], prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, dict]]:
@@ -180,7 +197,7 @@ class Vault:
     def verify(self, document: Mapping[str, Any], label: str) -> None:
         """Check the document's MAC; on mismatch say which tables were added, removed or changed."""
         stored = document.get(VAULT_TABLE, {}).get(MAC_KEY)
-        if not isinstance(stored, Mapping) or not isinstance(stored.get("document"), str):
+        if not isinstance(stored, Mapping) or set(stored) != {"document", "tables"} or not isinstance(stored.get("document"), str):
             raise TamperedError(f"{label} has no MAC in its [vault] table: it was not written by akadmin or was altered")
         expected = self.sign(document)
         if hmac.compare_digest(expected["document"], stored["document"]) and stored.get("tables") == expected["tables"]:
@@ -235,7 +252,9 @@ def _unwrap(kek: bytes, wrapped: str, kind: str) -> bytes:
 
 
 def _passphrase_kek(passphrase: str, salt: bytes, params: ScryptParams) -> bytes:
-    return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(passphrase.encode("utf-8"))
+    # NFC, so an accented passphrase typed on another system derives the same key.
+    text = unicodedata.normalize("NFC", passphrase)
+    return Scrypt(salt=salt, length=32, n=params.n, r=params.r, p=params.p).derive(text.encode("utf-8"))
 
 
 def wrap_for_passphrase(data_key: bytes, passphrase: str, params: ScryptParams | None = None) -> dict[str, Any]:
@@ -282,7 +301,7 @@ def unwrap_with_key_file(entry: Mapping[str, Any], key: bytes, key_path: Path) -
             f"this vault (it expects fingerprint {expected})"
         )
     try:
-        return _unwrap(key, str(entry["wrapped_key"]), "key_file")
+        return _unwrap(key, entry["wrapped_key"], "key_file")
     except (KeyError, InvalidTag, ValueError):
         raise WrongKeyFile(f"wrong key file: {key_path} does not open this vault") from None
 
@@ -291,6 +310,8 @@ def read_key_file(path: Path) -> bytes:
     """Read a key file, refusing one that is missing, mis-sized or readable by others."""
     try:
         info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise WrongKeyFile(f"key file {path} is a directory")
         if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise WrongKeyFile(
                 f"key file {path} is accessible by other users (mode {stat.S_IMODE(info.st_mode):04o}); "
@@ -303,6 +324,8 @@ def read_key_file(path: Path) -> bytes:
         raise WrongKeyFile(f"key file {path} is a directory") from None
     except PermissionError:
         raise WrongKeyFile(f"key file {path} cannot be read: permission denied") from None
+    except OSError as error:
+        raise WrongKeyFile(f"key file {path} cannot be read: {error.strerror or error}") from None
     if len(data) != KEY_BYTES:
         raise WrongKeyFile(f"{path} is not an akadmin key file (expected {KEY_BYTES} bytes, found {len(data)})")
     return data
@@ -311,11 +334,13 @@ def read_key_file(path: Path) -> bytes:
 def create_key_file(path: Path) -> bytes:
     """Write a new key file of 32 random bytes, mode 0600; refuses to overwrite one."""
     key = os.urandom(KEY_BYTES)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         raise VaultError(f"key file {path} already exists; it was not overwritten") from None
+    except OSError as error:
+        raise VaultError(f"cannot create key file {path}: {error.strerror or error}") from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(key)
         handle.flush()

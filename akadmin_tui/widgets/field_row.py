@@ -74,7 +74,7 @@ class FieldRow(Vertical):
                 if self.field.kind is Kind.BOOL:
                     yield Static(self._switch_state(bool(self.saved)), classes="switch-state")
                 yield Button("Save", classes="field-save", compact=True, disabled=self.read_only)
-            yield Static("", classes="field-message")
+            yield Static("", classes="field-message", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(".field-save", Button).can_focus = False

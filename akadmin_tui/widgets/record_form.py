@@ -133,9 +133,10 @@ class RecordForm(Vertical):
         if self.editor.read_only:
             self.app.notify("This console is read-only: nothing was saved.", severity="error")
             return False
-        rows = self.modified_rows() if rows is None else rows
+        # An unchanged field is not written again: a no-op save would only churn the backup.
+        rows = self.modified_rows() if rows is None else [row for row in rows if row.modified]
         if not rows:
-            self.app.notify("Nothing to save.", timeout=2)
+            self.app.notify("Nothing to save: no field differs from the file.", timeout=2)
             return True
         changes: dict[str, Any] = {}
         for row in rows:

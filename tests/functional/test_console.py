@@ -259,3 +259,103 @@ async def test_escape_returns_to_the_menu_and_help_opens(demo_app) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(demo_app.screen, MainScreen)
+
+
+async def test_brackets_typed_or_stored_are_shown_as_text(demo_path: Path) -> None:
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+
+    SettingsEditor(reload(demo_path)).create(schema.COMPANIES, "EVIL", {"name": "Evil [/] Corp [@click=app.quit]"})
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.open_section("companies", focus=False)
+        await pilot.pause()
+        from textual.content import Content
+
+        shown = [Content.from_markup(str(o.prompt)).plain for o in current_view(app).query_one("#records").options]
+        assert "EVIL  Evil [/] Corp [@click=app.quit]" in shown
+        app.screen.open_section("chorus")
+        await pilot.pause()
+        current_view(app).form.row("url").editor.value = "http://x/[/]"
+        await pilot.pause()
+        assert "[/]" in current_view(app).form.row("url").problem
+        assert app.is_running
+
+
+async def test_quit_from_a_dialog_still_guards_unsaved_changes(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await open_dematerialization_retry(pilot)
+        await pilot.press("ctrl+u", "7", "f1")
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, ConfirmScreen)
+
+
+async def test_a_new_company_appears_in_the_chorus_setups(demo_app) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo_app.screen.open_section("chorus_special", focus=False)
+        await pilot.pause()
+        demo_app.screen.open_section("companies")
+        await pilot.pause()
+        await pilot.press("ctrl+n", *"NEWCO", "tab", *"New Co", "ctrl+s")
+        await pilot.pause()
+        chorus = demo_app.screen.section_view("chorus_special")
+        assert "NEWCO" in [o.id for o in chorus.query_one("#records").options]
+
+
+async def test_deleting_a_company_says_what_goes_with_it(demo_app, demo_path: Path) -> None:
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo_app.screen.open_section("companies", focus=False)
+        await pilot.pause()
+        view = current_view(demo_app)
+        assert view._current == "ACME"
+        view.query_one("#records").focus()
+        await pilot.press("f8")
+        await pilot.pause()
+        # ACME has a bank: deletion is refused before any question.
+        assert isinstance(demo_app.screen, MainScreen)
+        await pilot.press("down")
+        await pilot.pause()
+        assert view._current == "BETA"
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+    editor = SettingsEditor(reload(demo_path))
+    editor.apply(schema.CHORUS_SPECIAL, "BETA", {"chorus_login": "TECH_2@cpro.fr"})
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.open_section("companies", focus=False)
+        await pilot.pause()
+        view = current_view(app)
+        view.query_one("#records").focus()
+        await pilot.press("down", "f8")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        assert "Special parameters > Chorus BETA" in app.screen.question
+        await pilot.press("y")
+        await pilot.pause()
+    plain = reload(demo_path).plain()
+    assert "BETA" not in plain["companies"] and "BETA" not in plain["special_parameters"]["chorus"]
+
+
+async def test_the_console_rereads_a_file_saved_between_reading_and_locking(demo_path: Path) -> None:
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+
+    app = make_app(demo_path)  # reads the file now
+    SettingsEditor(reload(demo_path)).apply(schema.CHORUS, None, {"retry_count": 8})  # another writer
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert current_view(app).form.row("retry_count").editor.value == "8"
+        current_view(app).form.row("retry_delay_s").editor.value = "20"
+        await pilot.press("f2")
+        await pilot.pause()
+    saved = reload(demo_path)
+    assert (saved.get(RETRY), saved.get(("interfaces", "chorus", "retry_delay_s"))) == (8, 20)

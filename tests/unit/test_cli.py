@@ -141,16 +141,56 @@ def test_rekey_rotates_and_keeps_every_secret(akadmin, config_path: Path, key_fi
 
 
 def test_rekey_manages_recipients(akadmin, config_path: Path, key_file: Path, tmp_path: Path) -> None:
-    base = ["--config", str(config_path), "--key-file", str(key_file)]
+    with_key = ["--config", str(config_path), "--key-file", str(key_file)]
+    with_pass = ["--config", str(config_path), "--passphrase-stdin"]
     new_key = tmp_path / "second.key"
-    assert akadmin("rekey", "--add-key-file", str(new_key), *base)[0] == 0
-    assert akadmin("check", "--config", str(config_path), "--key-file", str(new_key))[0] == 0
-    code, _, err = akadmin("rekey", "--remove-passphrase", "--config", str(config_path), "--key-file", str(new_key))
+    code, _, err = akadmin("rekey", "--add-key-file", str(new_key), *with_key)
+    assert code == 2 and "already has a key-file recipient" in err and not new_key.exists()
+
+    code, _, err = akadmin("rekey", "--remove-key-file", *with_pass, stdin=TEST_PASSPHRASE + "\n")
     assert code == 0, err
-    code, _, err = akadmin("check", "--config", str(config_path), "--passphrase-stdin", stdin=TEST_PASSPHRASE + "\n")
+    assert not (tmp_path / "config.toml.bak").exists()  # it would still open with the removed key
+    code, _, err = akadmin("check", *with_key)
+    assert code == 2 and "has no key-file recipient" in err
+
+    assert akadmin("rekey", "--add-key-file", str(new_key), *with_pass, stdin=TEST_PASSPHRASE + "\n")[0] == 0
+    with_new_key = ["--config", str(config_path), "--key-file", str(new_key)]
+    assert akadmin("check", *with_new_key)[0] == 0
+    assert akadmin("rekey", "--remove-passphrase", *with_new_key)[0] == 0
+    code, _, err = akadmin("check", *with_pass, stdin=TEST_PASSPHRASE + "\n")
     assert code == 2 and "can only be opened with its key file" in err
-    code, _, err = akadmin("rekey", "--remove-key-file", "--config", str(config_path), "--key-file", str(new_key))
+    code, _, err = akadmin("rekey", "--remove-key-file", *with_new_key)
     assert code == 2 and "at least one recipient" in err
+
+    # A vault without passphrase gets one; changing it later rotates the data key.
+    code, _, err = akadmin("rekey", "--change-passphrase", "--passphrase-stdin", *with_new_key, stdin="second passphrase\n")
+    assert code == 0, err
+    before = config_path.read_bytes()
+    code, _, err = akadmin("rekey", "--change-passphrase", "--passphrase-stdin", *with_new_key,
+                           stdin="not the current one\nthird passphrase\n")
+    assert code == 2 and "wrong passphrase" in err and config_path.read_bytes() == before
+    code, _, err = akadmin("rekey", "--change-passphrase", "--passphrase-stdin", *with_new_key,
+                           stdin="second passphrase\nthird passphrase\n")
+    assert code == 0, err
+    assert akadmin("check", *with_pass, stdin="second passphrase\n")[0] == 2
+    assert akadmin("check", *with_pass, stdin="third passphrase\n")[0] == 0
+    assert akadmin("check", *with_new_key)[0] == 0
+
+
+def test_rekey_refuses_another_key_file(akadmin, config_path: Path, key_file: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.key"
+    other.write_bytes(os.urandom(32))
+    other.chmod(0o600)
+    code, _, err = akadmin("rekey", "--config", str(config_path), "--key-file", str(other), "--passphrase-stdin",
+                           stdin=TEST_PASSPHRASE + "\n")
+    assert code == 2 and "wrong key file" in err
+
+
+def test_rekey_checks_the_passphrase_it_rewraps(akadmin, config_path: Path, key_file: Path) -> None:
+    code, _, err = akadmin("rekey", "--config", str(config_path), "--key-file", str(key_file), "--passphrase-stdin",
+                           stdin="x\n")
+    assert code == 2 and "wrong passphrase" in err
+    assert akadmin("check", "--config", str(config_path), "--passphrase-stdin", stdin=TEST_PASSPHRASE + "\n")[0] == 0
 
 
 def test_newer_format_exits_2(akadmin, config_path: Path, key_file: Path) -> None:
@@ -190,3 +230,24 @@ def test_demo_builds_its_config_and_needs_a_terminal(akadmin, isolated_environme
     assert code == 2 and "changed outside akadmin" in err and "akadmin demo --reset" in err
     code, _, err = akadmin("demo", "--reset")
     assert code == 2 and "needs a terminal" in err
+
+
+def test_odd_paths_and_bytes_give_messages_not_tracebacks(akadmin, config_path: Path, key_file: Path, tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "file.txt"
+    not_a_dir.write_text("x")
+    code, _, err = akadmin("check", "--config", str(not_a_dir / "x.toml"), "--key-file", str(key_file))
+    assert code == 2 and "cannot be read" in err
+    code, _, err = akadmin("check", "--config", str(config_path), "--key-file", str(not_a_dir / "k"))
+    assert code == 2 and "key file" in err
+    code, _, err = akadmin("check", "--config", str(config_path), "--key-file", str(tmp_path))
+    assert code == 2 and "is a directory" in err
+    code, _, err = akadmin("init", "--config", str(not_a_dir / "x.toml"), "--key-file", str(tmp_path / "new.key"))
+    assert code in (1, 2) and "Traceback" not in err and not (tmp_path / "new.key").exists()
+    assert akadmin("check", "--config", "")[0] == 2
+    base = ["--config", str(config_path), "--key-file", str(key_file)]
+    code, _, err = akadmin("config", "set", "interfaces.chorus.akuiteo_user", "bad\udcff", *base)
+    assert code == 2 and "not valid UTF-8" in err
+    code, _, err = akadmin("config", "set", "interfaces.chorus.akuiteo_password", "--stdin", *base, stdin="bad\udcff\n")
+    assert code == 2 and "not valid UTF-8" in err
+    code, _, err = akadmin("config", "get", "companies.NOPE", *base)
+    assert code == 1 and "companies.NOPE does not exist" in err

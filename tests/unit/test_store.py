@@ -171,3 +171,45 @@ def test_records_can_be_created_and_removed(config: ConfigFile, config_path: Pat
     reopened = SettingsEditor(ConfigFile.load(config_path, key_file=key_file))
     assert reopened.record_keys(schema.COMPANIES) == ["ACME"]
     assert not reopened.exists(schema.BRIDGE_USER)
+
+
+def test_deleting_a_company_takes_its_chorus_setup_and_waits_for_its_banks(config: ConfigFile) -> None:
+    editor = SettingsEditor(config)
+    editor.create(schema.COMPANIES, "ACME", {"name": "Acme"})
+    editor.apply(schema.CHORUS_SPECIAL, "ACME", {"chorus_login": "TECH_1@cpro.fr"})
+    assert editor.dependents(schema.COMPANIES, "ACME") == [(schema.CHORUS_SPECIAL, "ACME")]
+    editor.create(schema.BRIDGE_USER, None, {"name": "Fin", "email": "fin@acme.fr", "password": "pw"})
+    editor.create(schema.BANKS, "B1", {"name": "Bank", "company": "ACME"})
+    with pytest.raises(ChangeRefused, match="linked to bank"):
+        editor.remove(schema.COMPANIES, "ACME")
+    editor.remove(schema.BANKS, "B1")
+    editor.remove(schema.COMPANIES, "ACME")
+    assert editor.record_keys(schema.CHORUS_SPECIAL) == ["*****"]
+    assert editor.record_keys(schema.COMPANIES) == []
+    with pytest.raises(ChangeRefused, match="cannot be deleted"):
+        editor.remove(schema.CHORUS_SPECIAL, "*****")
+
+
+def test_a_save_that_changes_nothing_keeps_the_backup(config: ConfigFile, config_path: Path) -> None:
+    editor = SettingsEditor(config)
+    editor.apply(schema.CHORUS, None, {"retry_count": 1})
+    editor.apply(schema.CHORUS, None, {"retry_count": 2})
+    editor.apply(schema.CHORUS, None, {"retry_count": 2})
+    assert "retry_count = 1" in backup_path_for(config_path).read_text()
+
+
+def test_a_symlinked_config_is_saved_through_the_link(config_path: Path, key_file: Path, tmp_path: Path) -> None:
+    link = tmp_path / "link.toml"
+    link.symlink_to(config_path)
+    config = ConfigFile.load(link, key_file=key_file)
+    SettingsEditor(config).apply(schema.CHORUS, None, {"retry_count": 6})
+    assert link.is_symlink() and "retry_count = 6" in config_path.read_text()
+    assert backup_path_for(config_path).exists() and not backup_path_for(link).exists()
+
+
+def test_warnings_returned_by_a_save_are_those_of_its_record(config: ConfigFile) -> None:
+    editor = SettingsEditor(config)
+    editor.apply(schema.UNIVERSIGN, None, {"retrieval_interval_s": 600})
+    assert editor.apply(schema.CHORUS, None, {"retry_count": 4}) == []
+    assert [w.where for w in editor.apply(schema.UNIVERSIGN, None, {"start_period_s": 5})] == [
+        "interfaces.universign.retrieval_interval_s"]

@@ -112,3 +112,18 @@ def test_the_mac_is_checked_without_the_passphrase_path_decrypting_secrets(small
     # Opening with the passphrase authenticates the whole file before any secret is read.
     config = ConfigFile.load(path, passphrase=TEST_PASSPHRASE)
     assert config.get(("interfaces", "chorus", "akuiteo_password")).startswith("ENC[")
+
+
+def test_extra_keys_in_the_mac_entry_are_refused(small_config: tuple[Path, Path]) -> None:
+    path, key_file = small_config
+    path.write_text(path.read_text().replace("mac = {", 'mac = {junk = "x", ', 1))
+    with pytest.raises(TamperedError, match="no MAC"):
+        ConfigFile.load(path, key_file=key_file)
+
+
+def test_costly_scrypt_parameters_are_refused_before_deriving(small_config: tuple[Path, Path]) -> None:
+    path, _ = small_config
+    text = path.read_text()
+    path.write_text(text.replace("n = 1024", "n = 1048576").replace("r = 8", "r = 32"))
+    with pytest.raises(VaultError, match="more than 256 MiB"):
+        ConfigFile.load(path, passphrase=TEST_PASSPHRASE)

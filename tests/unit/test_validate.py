@@ -164,3 +164,34 @@ def test_gmail_preconditions_are_reported_as_warnings(config) -> None:
     findings = [f for f in validate_document(plain) if f.where == "interfaces.gmail"]
     assert {f.severity for f in findings} == {Severity.WARNING}
     assert len(findings) == 2
+
+
+@pytest.mark.parametrize("text", ["7328293200007²", "٧٣٢٨٢٩٣٢٠٠٠٠٧٤"])
+def test_only_ascii_digits_make_a_siret(text: str) -> None:
+    with pytest.raises(FieldError, match="must be 14 digits"):
+        parse_text(schema.COMPANIES.field("siret"), text)
+
+
+def test_only_ascii_digits_make_an_int_and_a_date() -> None:
+    with pytest.raises(FieldError):
+        parse_text(CHORUS.field("retry_count"), "٣")
+    for text in ("20261201", "2026-W48-2"):
+        with pytest.raises(FieldError, match="YYYY-MM-DD"):
+            parse_text(schema.EXCHANGE.field("client_secret_expires_on"), text)
+
+
+def test_la_poste_follows_its_own_rule_only() -> None:
+    assert siret_is_valid("35600000000048")  # the head office passes Luhn
+    assert not siret_is_valid("35600000000014")  # Luhn-valid, but not by La Poste's rule
+
+
+def test_urls_with_credentials_are_refused() -> None:
+    with pytest.raises(FieldError, match="must not carry a user name or password"):
+        parse_text(CHORUS.field("url"), "https://user:pw@api.piste.gouv.fr/cpro/")
+
+
+def test_text_that_is_not_utf8_is_refused() -> None:
+    with pytest.raises(FieldError, match="valid UTF-8"):
+        parse_text(CHORUS.field("akuiteo_user"), "bad\udcff")
+    with pytest.raises(FieldError, match="valid UTF-8"):
+        parse_text(CHORUS.field("akuiteo_password"), "bad\udcff")
