@@ -94,7 +94,7 @@ class MainScreen(Screen):
 
     COMMANDS = Screen.COMMANDS | {SettingsCommands}
     BINDINGS = [
-        Binding("escape", "back", "Menu", tooltip="Back to the menu"),
+        Binding("escape", "back", "Menu", tooltip="Back to the menu", show=False),
         Binding("ctrl+b", "toggle_menu", "Hide menu", show=False),
     ]
 
