@@ -343,6 +343,50 @@ def _current_key(target: ConfigOpener, recipients: Recipients) -> bytes:
     return key
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from .connectors.registry import TARGETS, run_test
+
+    target = TARGETS.get(args.section)
+    if target is None:
+        raise CliError(f"no Test named {args.section!r}; available: {', '.join(TARGETS)}")
+    if args.company and not target.uses_company:
+        raise CliError(f"--company applies to chorus only, not to {args.section}")
+    config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    result = asyncio.run(run_test(target.name, SettingsEditor(config), company=args.company))
+    print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else result.to_text())
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    import time
+
+    from .sandbox.fleet import Sandbox
+    from .sandbox.server import Fault
+
+    sandbox = Sandbox()
+    faults = []
+    for spec in args.fault or []:
+        name, _, fault = spec.partition("=")
+        if name not in sandbox.emulators or fault not in {f.value for f in Fault}:
+            raise CliError(f"--fault takes NAME=FAULT with NAME in {', '.join(sandbox.emulators)} "
+                           f"and FAULT in {', '.join(f.value for f in Fault)}")
+        faults.append((name, fault))
+    urls = sandbox.start()
+    for name, fault in faults:
+        sandbox.emulators[name].set_fault(fault)
+    for name, url in urls.items():
+        print(f"{name:<8} {url}")
+    print("Ctrl+C stops the sandbox.", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        sandbox.stop()
+    return EXIT_OK
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from .launch import run_console
 
@@ -420,6 +464,19 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--change-passphrase", action="store_true", help="set a new passphrase")
     group.add_argument("--remove-passphrase", action="store_true", help="remove the passphrase recipient and rotate the data key")
     rekey.set_defaults(func=cmd_rekey)
+
+    test = sub.add_parser("test", help="run a section's live Test headless (exit 1 when it fails)")
+    test.add_argument("section", metavar="SECTION", help="chorus, sirene")
+    test.add_argument("--company", metavar="CODE", help="for chorus: test the setup that applies to this company")
+    test.add_argument("--json", action="store_true", help="print the steps as JSON")
+    _common(test, suppress=True)
+    _passphrase_stdin(test)
+    test.set_defaults(func=cmd_test)
+
+    sandbox = sub.add_parser("sandbox", help="run the local emulators of the services in the foreground")
+    sandbox.add_argument("--fault", metavar="NAME=FAULT", action="append",
+                         help="start an emulator with a fault on (e.g. piste=503); repeatable")
+    sandbox.set_defaults(func=cmd_sandbox)
 
     demo = sub.add_parser("demo", help="open the console on a demo configuration")
     demo.add_argument("--reset", action="store_true", help="start again from the sample configuration")

@@ -6,6 +6,7 @@ import sys
 
 from .settings import locations
 from .settings.session import ConfigOpener
+from .settings.lock import LockedError
 from .settings.store import ConfigError, backup_path_for
 from .settings.vault import VaultError
 
@@ -31,6 +32,8 @@ def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: st
 def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
     """Open the console on the demo configuration, building it on first use (or with reset)."""
     from .sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
+    from .sandbox.fleet import Sandbox
+    from .settings.editor import SettingsEditor
 
     folder = locations.demo_dir()
     path = folder / "config.toml"
@@ -41,9 +44,24 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         build_demo_config(path)
         print(f"akadmin: demo configuration written to {path} (passphrase: {DEMO_PASSPHRASE})", file=sys.stderr)
+    sandbox = Sandbox()
+    sandbox.start()
     try:
+        if not read_only:
+            config = ConfigOpener(path).open(DEMO_PASSPHRASE)
+            try:
+                config.lock.acquire()
+            except LockedError:
+                pass  # another demo console has it: this one opens read-only on that one's sandbox
+            else:
+                try:
+                    sandbox.point(SettingsEditor(config))  # the emulators' ports change at every start
+                finally:
+                    config.lock.release()
         return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE)
     except (ConfigError, VaultError) as error:
         raise ConfigError(f"{error}\nThe demo configuration can be rebuilt with: akadmin demo --reset") from None
+    finally:
+        sandbox.stop()
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from akadmin_tui import cli
 from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
 from akadmin_tui.settings.lifecycle import init_config
 from akadmin_tui.settings.store import ConfigFile
@@ -57,3 +60,19 @@ def demo_path(tmp_path: Path) -> Path:
     path.parent.mkdir()
     build_demo_config(path, DEMO_PASSPHRASE, scrypt=CHEAP)
     return path
+
+
+def run(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, stdin: str = "") -> tuple[int, str, str]:
+    """Run `akadmin ARGV` in-process; returns (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def akadmin(monkeypatch, capsys):
+    return lambda *argv, stdin="": run(list(argv), monkeypatch, capsys, stdin)

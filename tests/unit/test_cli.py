@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -11,26 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from akadmin_tui import cli
 from akadmin_tui.settings.store import ConfigFile
 
 from tests.conftest import TEST_PASSPHRASE
-
-
-def run(argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture, stdin: str = "") -> tuple[int, str, str]:
-    """Run `akadmin ARGV` in-process; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-@pytest.fixture
-def akadmin(monkeypatch, capsys):
-    return lambda *argv, stdin="": run(list(argv), monkeypatch, capsys, stdin)
 
 
 def test_init_with_a_key_file_then_check(akadmin, tmp_path: Path) -> None:

@@ -1,0 +1,132 @@
+"""CHORUS PRO through the PISTE gateway: OAuth client_credentials plus the `cpro-account` header."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from .probe import Probe
+from .result import Outcome, TestResult
+from .tokens import SHARED, TokenCache, cache_key
+
+STRUCTURES_PATH = "transverses/v1/recuperer/structures/actives/fournisseur"
+
+
+@dataclass(frozen=True)
+class ChorusAccount:
+    """Everything a call to CHORUS PRO needs, as the resolution of a company's setup gives it."""
+
+    auth_url: str
+    url: str
+    environment: str
+    client_id: str
+    client_secret: str
+    login: str
+    password: str
+    setup: str = ""
+
+    def secrets(self) -> list[str]:
+        """Values to mask in anything shown."""
+        return [self.client_secret, self.password, self.cpro_account()]
+
+    def cpro_account(self) -> str:
+        """The technical account header: base64 of login:password."""
+        return base64.b64encode(f"{self.login}:{self.password}".encode()).decode()
+
+    def api(self, path: str) -> str:
+        """The full URL of an API path under the configured base."""
+        return self.url.rstrip("/") + "/" + path.lstrip("/")
+
+
+def _token_business(body: Any) -> str | None:
+    if not isinstance(body, dict) or not body.get("access_token"):
+        return "PISTE answered without an access_token."
+    return None
+
+
+def _token_refused(response: httpx.Response) -> str | None:
+    if response.status_code not in (400, 401):
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    said = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k)) if isinstance(body, dict) else ""
+    return (f"PISTE refused the application's credentials ({response.status_code}{', ' + said if said else ''}). "
+            "Check the Piste Client ID and Piste Secret, that the application subscribed to the CHORUS PRO APIs, "
+            "and that they belong to this environment (production and qualification use different ones).")
+
+
+def _structures_business(body: Any) -> str | None:
+    if not isinstance(body, dict):
+        return "CHORUS PRO answered with something that is not an object."
+    if body.get("codeRetour") not in (0, "0"):
+        return f"CHORUS PRO refused the request: codeRetour {body.get('codeRetour')}, {body.get('libelle', 'no label')}."
+    if not body.get("listeStructures"):
+        return ("The technical account sees no active supplier structure: declare the API connection "
+                "(Raccordement API) for this account in CHORUS PRO.")
+    return None
+
+
+def _describe_structures(body: dict) -> str:
+    first = body["listeStructures"][0]
+    name = first.get("designationStructure") or first.get("raisonSociale") or ""
+    return f"supplier idStructureCPP {first.get('idStructureCPP')} {name}".strip()
+
+
+def _account_refused(response: httpx.Response) -> str | None:
+    if response.status_code in (401, 403):
+        return ("CHORUS PRO refused the technical account (cpro-account, "
+                f"{response.status_code}): check Chorus Login and Chorus Password, that the password has not "
+                "expired, and that the account is declared for API connection. "
+                + (f"WWW-Authenticate: {response.headers['WWW-Authenticate']}" if "WWW-Authenticate" in response.headers else ""))
+    return None
+
+
+async def fetch_token(probe: Probe, client: httpx.AsyncClient, account: ChorusAccount,
+                      cache: TokenCache) -> str | None:
+    """A PISTE access token from the cache, or fetched as a step of the Test."""
+    key = cache_key(account.auth_url, account.client_id, account.client_secret)
+    cached = cache.get(key)
+    if cached:
+        probe.passed("PISTE token", "reused a cached token, still valid")
+        return cached
+    form = {"grant_type": "client_credentials", "client_id": account.client_id,
+            "client_secret": account.client_secret, "scope": "openid"}
+    reply = await probe.call("PISTE token", client, "POST", account.auth_url, form=form,
+                             business=_token_business, on_status=_token_refused,
+                             describe=lambda b: f"Bearer token, expires in {b.get('expires_in', '?')} s")
+    if reply is None:
+        return None
+    cache.put(key, reply.body["access_token"], float(reply.body.get("expires_in", 3600)))
+    return reply.body["access_token"]
+
+
+async def test_connection(account: ChorusAccount, client: httpx.AsyncClient, *, cache: TokenCache = SHARED,
+                          on_step=None, timeout_s: float = 30.0) -> TestResult:
+    """Token, then the supplier's active structures with the technical account (CONNECTORS.md §1)."""
+    result = TestResult("chorus", f"setup {account.setup}, {account.environment}" if account.setup else account.environment)
+    probe = Probe(result, account.secrets(), on_step=on_step, timeout_s=timeout_s)
+    key = cache_key(account.auth_url, account.client_id, account.client_secret)
+    for attempt in (1, 2):
+        token = await fetch_token(probe, client, account, cache)
+        if token is None:
+            probe.skipped("Supplier structures", "needs a PISTE token")
+            return result
+        headers = {"Authorization": f"Bearer {token}", "cpro-account": account.cpro_account(),
+                   "Content-Type": "application/json;charset=utf-8", "Accept": "application/json"}
+        reply = await probe.call("Supplier structures", client, "POST", account.api(STRUCTURES_PATH),
+                                 headers=headers, content=b"{}", business=_structures_business,
+                                 describe=_describe_structures, on_status=_account_refused)
+        expired = (reply is None and attempt == 1 and result.steps[-1].detail == "HTTP 401"
+                   and "invalid_token" in result.steps[-1].diagnosis)
+        if not expired:
+            return result
+        # The gateway refused the token itself: fetch a new one once, as a long batch would.
+        cache.forget(key)
+        result.steps[-1].outcome = Outcome.SKIPPED
+        result.steps[-1].detail = "the cached token was refused; fetching a new one"
+    return result

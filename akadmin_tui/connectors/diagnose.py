@@ -1,0 +1,122 @@
+"""Plain-words diagnoses for every way a call to a service can fail."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+from urllib.parse import urlsplit
+
+import httpx
+from cryptography import x509
+
+CERTIFICATE_HINT = "import its certificate under Configuration > Certificates (akadmin certs import FILE)"
+
+
+def _causes(error: BaseException):
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 8:
+        yield current
+        current = current.__cause__ or current.__context__
+        seen += 1
+
+
+def _host_port(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
+async def certificate_issuer(url: str) -> str | None:
+    """Who issued the certificate a server presents (read without verifying it), if it can be read."""
+    host, port = _host_port(url)
+
+    def fetch() -> str:
+        pem = ssl.get_server_certificate((host, port), timeout=5)
+        cert = x509.load_pem_x509_certificate(pem.encode())
+        return cert.issuer.rfc4514_string()
+
+    try:
+        return await asyncio.to_thread(fetch)
+    except (OSError, ValueError):
+        return None
+
+
+async def diagnose_exception(error: Exception, url: str, timeout_s: float) -> str:
+    """What a transport-level failure means, and what to do about it."""
+    host, port = _host_port(url)
+    for cause in _causes(error):
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            issuer = await certificate_issuer(url)
+            who = f" It was issued by {issuer}." if issuer else ""
+            return (f"The TLS certificate of {host} is not trusted ({cause.verify_message}).{who} "
+                    f"If you trust that authority, {CERTIFICATE_HINT}.")
+        if isinstance(cause, socket.gaierror):
+            return f"The host name {host} cannot be resolved (DNS): check the URL and the server's DNS settings."
+        if isinstance(cause, ConnectionRefusedError):
+            return (f"The connection to {host}:{port} was refused: nothing listens there, or a firewall "
+                    "rejects it. Check the URL and the port.")
+        if isinstance(cause, ssl.SSLError):
+            return f"The TLS handshake with {host} failed ({cause.reason or cause}): check the URL's scheme and port."
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"No connection to {host}:{port} within {timeout_s:.0f} s: the host is down or filtered (firewall, proxy)."
+    if isinstance(error, httpx.TimeoutException):
+        return f"{host} accepted the connection but gave no answer within {timeout_s:.0f} s: the service is overloaded or stuck."
+    if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError)):
+        return f"{host} closed the connection without a complete answer: the service or a proxy dropped it."
+    if isinstance(error, httpx.ProxyError):
+        return f"The proxy refused the connection to {host}: check HTTPS_PROXY / NO_PROXY."
+    if isinstance(error, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
+        return f"The URL {url} cannot be used: {error}."
+    if isinstance(error, httpx.ConnectError):
+        return f"Could not connect to {host}:{port}: {error}."
+    return f"The call to {host} failed: {type(error).__name__}: {error}."
+
+
+def error_text(response: httpx.Response) -> str:
+    """The service's own words about an error, from its JSON body or the start of its text."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        text = response.text.strip().replace("\n", " ")
+        return text[:200]
+    if isinstance(body, dict):
+        parts = []
+        for key in ("error", "error_description", "code", "message", "libelle", "title", "detail", "error_message"):
+            value = body.get(key)
+            if isinstance(value, (str, int)) and str(value) and str(value) not in parts:
+                parts.append(str(value))
+        # Sirene wraps its message in "header", Mindee V1 in "api_request.error".
+        api_request = body.get("api_request")
+        nested = body.get("header") if isinstance(body.get("header"), dict) else (
+            api_request.get("error") if isinstance(api_request, dict) else None)
+        if isinstance(nested, dict) and nested.get("message"):
+            parts.append(str(nested["message"]))
+        if parts:
+            return ": ".join(parts)[:300]
+    return json.dumps(body)[:200]
+
+
+def diagnose_status(response: httpx.Response) -> str:
+    """What an HTTP error status means for this call."""
+    status = response.status_code
+    said = error_text(response)
+    said_part = f" The service says: {said}." if said else ""
+    if status == 401:
+        challenge = response.headers.get("WWW-Authenticate")
+        challenge_part = f" WWW-Authenticate: {challenge}." if challenge else ""
+        return f"The credentials were refused (401).{challenge_part}{said_part}"
+    if status == 403:
+        return f"Authenticated, but not allowed (403): the account lacks a right or a subscription.{said_part}"
+    if status == 404:
+        return f"Nothing at {response.request.url} (404): check the URL.{said_part}"
+    if status == 415:
+        return f"The service refused the content type of the request (415).{said_part}"
+    if status == 429:
+        wait = response.headers.get("Retry-After")
+        wait_part = f"; it asks to wait {wait} s" if wait else ""
+        return f"Too many requests (429): a quota is reached{wait_part}. Lower the call rate or try later.{said_part}"
+    if status >= 500:
+        return f"The service failed ({status}): it is down or in maintenance, try again later.{said_part}"
+    return f"The request was refused ({status}).{said_part}"

@@ -1,0 +1,73 @@
+"""The outcome of a Test: ordered steps, each with its request line, duration and diagnosis."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """How one step ended."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass
+class Step:
+    """One check of a Test: what was asked, how long it took, what came of it."""
+
+    name: str
+    outcome: Outcome = Outcome.PASSED
+    duration_ms: float = 0.0
+    request: str = ""
+    detail: str = ""
+    diagnosis: str = ""
+
+    @property
+    def passed(self) -> bool:
+        """True when the step succeeded."""
+        return self.outcome is Outcome.PASSED
+
+
+@dataclass
+class TestResult:
+    """Every step of one Test of one section (and company, for Chorus)."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    section: str
+    target: str = ""
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        """True when at least one step ran and none failed."""
+        return bool(self.steps) and all(step.outcome is not Outcome.FAILED for step in self.steps)
+
+    @property
+    def failed_step(self) -> Step | None:
+        """The step that failed, if any."""
+        return next((step for step in self.steps if step.outcome is Outcome.FAILED), None)
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain structure for `akadmin test --json`."""
+        return {"section": self.section, "target": self.target, "passed": self.passed,
+                "steps": [{**asdict(step), "outcome": str(step.outcome)} for step in self.steps]}
+
+    def to_text(self) -> str:
+        """Human-readable lines, one block per step."""
+        lines = [f"{self.section}{f' ({self.target})' if self.target else ''}: "
+                 f"{'PASSED' if self.passed else 'FAILED'}"]
+        for step in self.steps:
+            mark = {"passed": "✓", "failed": "✗", "skipped": "-"}[str(step.outcome)]
+            lines.append(f"  {mark} {step.name}  ({step.duration_ms:.0f} ms)")
+            if step.request:
+                lines.append(f"      {step.request}")
+            if step.detail:
+                lines.append(f"      {step.detail}")
+            if step.diagnosis:
+                lines.append(f"      → {step.diagnosis}")
+        return "\n".join(lines)

@@ -1,0 +1,54 @@
+"""OAuth access tokens kept per credentials until shortly before they expire."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+EARLY_S = 240  # renew this long before the announced expiry, as PISTE clients do
+
+
+@dataclass(frozen=True)
+class CachedToken:
+    """An access token and when it stops being used."""
+
+    value: str
+    expires_at: float
+
+
+def cache_key(token_url: str, client_id: str, secret: str, *extra: str) -> tuple[str, ...]:
+    """A key naming the credentials without holding the secret itself."""
+    return (token_url, client_id, hashlib.sha256(secret.encode()).hexdigest(), *extra)
+
+
+class TokenCache:
+    """Tokens by credentials; thread-safe, since tests and batches may share it."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._tokens: dict[tuple[str, ...], CachedToken] = {}
+        self._lock = threading.Lock()
+        self._clock = clock
+
+    def get(self, key: tuple[str, ...]) -> str | None:
+        """The cached token, unless it is within EARLY_S of expiring."""
+        with self._lock:
+            token = self._tokens.get(key)
+            if token is None or token.expires_at - EARLY_S <= self._clock():
+                return None
+            return token.value
+
+    def put(self, key: tuple[str, ...], value: str, expires_in: float) -> None:
+        """Keep a token for `expires_in` seconds (less the early margin)."""
+        with self._lock:
+            self._tokens[key] = CachedToken(value, self._clock() + max(0.0, float(expires_in)))
+
+    def forget(self, key: tuple[str, ...]) -> None:
+        """Drop a token the service refused, so the next call fetches a new one."""
+        with self._lock:
+            self._tokens.pop(key, None)
+
+
+SHARED = TokenCache()

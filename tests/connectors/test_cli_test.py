@@ -1,0 +1,30 @@
+"""`akadmin test SECTION` against the sandbox: text, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from akadmin_tui.sandbox.server import Fault
+
+
+def test_chorus_passes_with_json(akadmin, editor, demo_path: Path) -> None:
+    code, out, err = akadmin("test", "chorus", "--company", "ACME", "--json", "--config", str(demo_path),
+                             "--passphrase-stdin", stdin="akadmin-demo\n")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["passed"] and [s["name"] for s in result["steps"]] == ["PISTE token", "Supplier structures"]
+    assert "demo-acme-secret" not in out and "demo-acme-chorus" not in out
+
+
+def test_a_failure_exits_1_with_its_diagnosis(akadmin, editor, sandbox, demo_path: Path) -> None:
+    sandbox.sirene.set_fault(Fault.WRONG_CREDENTIALS)
+    code, out, _ = akadmin("test", "sirene", "--config", str(demo_path), "--passphrase-stdin", stdin="akadmin-demo\n")
+    assert code == 1
+    assert "FAILED" in out and "INSEE refused the API key (401)" in out
+
+
+def test_unknown_sections_and_misplaced_company_exit_2(akadmin, demo_path: Path) -> None:
+    assert akadmin("test", "nope", "--config", str(demo_path))[0] == 2
+    code, _, err = akadmin("test", "sirene", "--company", "ACME", "--config", str(demo_path))
+    assert code == 2 and "chorus only" in err
