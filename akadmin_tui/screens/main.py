@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.markup import escape
+from textual.content import Content
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tree
@@ -72,21 +72,22 @@ class Overview(VerticalScroll):
         findings = self.editor.findings()
         errors = [f for f in findings if f.severity is Severity.ERROR]
         lines = [
-            "[b]akadmin[/b] — Administration console",
-            "",
-            f"File       {escape(str(config.display_path))}",
-            f"Vault      opened; MAC valid; unlocks with {' and '.join(unlockers)}",
-            f"Mode       {'read-only' if config.read_only else 'editing'}",
-            f"Problems   {len(errors)} error(s), {len(findings) - len(errors)} warning(s)",
+            Content.assemble(("akadmin", "bold"), " — Administration console"),
+            Content(""),
+            Content(f"File       {config.display_path}"),
+            Content(f"Vault      opened; MAC valid; unlocks with {' and '.join(unlockers)}"),
+            Content(f"Mode       {'read-only' if config.read_only else 'editing'}"),
+            Content(f"Problems   {len(errors)} error(s), {len(findings) - len(errors)} warning(s)"),
         ]
-        lines += [f"  [{'red' if f.severity is Severity.ERROR else 'yellow'}]•[/] {escape(str(f))}" for f in findings]
+        lines += [Content.assemble("  ", ("•", "$error" if f.severity is Severity.ERROR else "$warning"), f" {f}")
+                  for f in findings]
         lines += [
-            "",
-            "Pick a section in the menu with the arrows and Enter. In a form, Tab moves between fields, "
-            "Enter or ctrl+s saves the field, F2 saves all and ctrl+r reverts; Escape returns to the menu. "
-            "ctrl+p jumps to any section or field, F1 lists every key, ctrl+q quits.",
+            Content(""),
+            Content("Pick a section in the menu with the arrows and Enter. In a form, Tab moves between fields, "
+                    "Enter or ctrl+s saves the field, F2 saves all and ctrl+r reverts; Escape returns to the menu. "
+                    "ctrl+p jumps to any section or field, F1 lists every key, ctrl+q quits."),
         ]
-        self.query_one("#overview-text", Static).update("\n".join(lines))
+        self.query_one("#overview-text", Static).update(Content("\n").join(lines))
 
 
 class MainScreen(Screen):

@@ -5,15 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.markup import escape
+from textual.content import Content
 from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
+from ..connectors.registry import BY_SECTION, run_test
 from ..settings import schema
 from ..settings.editor import ChangeRefused, SettingsEditor, record_path
 from ..settings.fields import Section, Shape
@@ -22,16 +23,17 @@ from ..settings.store import SaveError
 from ..settings.validate import format_value, gmail_precondition_problems
 from ..widgets.field_row import FieldRow
 from ..widgets.record_form import RecordForm
+from ..widgets.test_panel import TestPanel
 from .dialogs import ConfirmScreen, NewRecordScreen
 
 
-def field_help(section: Section, record_key: str | None, row: FieldRow) -> str:
+def field_help(section: Section, record_key: str | None, row: FieldRow) -> Content:
     """The help panel's text for a focused field: the seed's description and what is expected."""
     field = row.field
     key = format_key(record_path(section, record_key) + (field.key,))
     default = "" if field.default in (None, "") else f" · default {format_value(field, field.default)}"
-    return (f"[b]{escape(field.label)}[/b]  [dim]{escape(key + default)}[/dim]\n{escape(field.help)}\n"
-            f"[dim]Expected: {escape(field.describe_expected())}[/dim]")
+    return Content.assemble((field.label, "bold"), "  ", (key + default, "dim"), "\n", field.help, "\n",
+                            (f"Expected: {field.describe_expected()}", "dim"))
 
 
 class SectionView(Vertical):
@@ -47,6 +49,8 @@ class SectionView(Vertical):
         Binding("f3", "revert_all", "Revert all", tooltip="Put back the saved value of every field"),
         Binding("ctrl+n", "new_record", "New", tooltip="Create a record"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the selected record"),
+        Binding("f5", "run_test", "Test", tooltip="Test the connection with the saved values"),
+        Binding("escape", "cancel_or_back", "Menu", show=False),
     ]
 
     def __init__(self, editor: SettingsEditor, section: Section, *, id: str | None = None) -> None:
@@ -57,6 +61,7 @@ class SectionView(Vertical):
         self._current: str | None = None
         self._form_serial = 0
         self._pending_focus: str | None = None
+        self.test_target = BY_SECTION.get(section.id)
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -74,6 +79,8 @@ class SectionView(Vertical):
                 yield from self._intro()
                 yield ContentSwitcher(id="forms")
                 yield Static("", id="empty-state", classes="empty-state")
+                if self.test_target is not None:
+                    yield TestPanel(self.test_target.title, id="test-panel")
                 yield from self._outro()
         yield Static("", id="field-help", classes="field-help")
 
@@ -127,14 +134,14 @@ class SectionView(Vertical):
         options.highlighted = keys.index(target)
         self.show_record(target)
 
-    def _record_label(self, key: str | None) -> str:
+    def _record_label(self, key: str | None) -> Content:
         stored = self.editor.stored(self.section, key)
         if self.section is schema.CHORUS_SPECIAL:
             state = "default" if key == schema.DEFAULT_COMPANY else (
                 "specific, enabled" if stored.get("enabled") else ("specific, disabled" if stored else "uses *****"))
-            return f"{escape(str(key))}  [dim]{state}[/dim]"
+            return Content.assemble(str(key), "  ", (state, "dim"))
         name = stored.get("name")
-        return f"{escape(str(key))}  [dim]{escape(str(name))}[/dim]" if name else escape(str(key))
+        return Content.assemble(str(key), "  ", (str(name), "dim")) if name else Content(str(key))
 
     def show_record(self, record_key: str | None) -> RecordForm:
         """Show (creating if needed) the form of one record."""
@@ -214,17 +221,18 @@ class SectionView(Vertical):
     def _refresh_preconditions(self) -> None:
         if self.section.id != "gmail":
             return
-        lines = ["[b]Preconditions[/b]"]
+        lines = [Content.styled("Preconditions", "bold")]
         problems = gmail_precondition_problems(self.editor.config.plain())
         rule_ok = not any("GOOGLE_MAIL" in p for p in problems)
         app_ok = not any("email application" in p for p in problems)
-        lines.append(f"{'✓' if rule_ok else '✗'} GOOGLE_MAIL management rule enabled")
-        lines.append(f"{'✓' if app_ok else '✗'} Gmail selected as the email application")
+        lines.append(Content(f"{'✓' if rule_ok else '✗'} GOOGLE_MAIL management rule enabled"))
+        lines.append(Content(f"{'✓' if app_ok else '✗'} Gmail selected as the email application"))
         path = self.editor.values(self.section).get("credential_key_path")
         if path:
             exists = Path(path).is_file()
-            lines.append(f"{'✓' if exists else '·'} credential key {'found' if exists else 'not found'} on this host at {escape(path)}")
-        self.query_one("#preconditions", Static).update("\n".join(lines))
+            lines.append(Content(f"{'✓' if exists else '·'} credential key {'found' if exists else 'not found'} "
+                                 f"on this host at {path}"))
+        self.query_one("#preconditions", Static).update(Content("\n").join(lines))
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -262,11 +270,54 @@ class SectionView(Vertical):
             if self.section.shape is Shape.OPTIONAL_TABLE:
                 return not self.editor.exists(self.section)
             return self.section.shape is Shape.COLLECTION
+        if action == "run_test":
+            return self.test_target is not None
         if action == "delete_record":
             if self.editor.read_only or self.section.shape is Shape.TABLE:
                 return False
             return self.editor.exists(self.section, self._current) and self._current not in self.section.fixed_keys
         return True
+
+    # --- live Test ------------------------------------------------------------------------------
+
+    def _test_company(self) -> str | None:
+        """The company whose Chorus setup the Dematerialization Test uses: the connection's company code."""
+        if self.test_target is None or not self.test_target.uses_company:
+            return None
+        return self.editor.values(self.section).get("akuiteo_company_code") or None
+
+    def action_run_test(self) -> None:
+        if self.test_target is None:
+            return
+        panel = self.query_one(TestPanel)
+        panel.start(self.pending_count())
+        self.call_after_refresh(panel.scroll_visible)
+        self._run_test(self.test_target.name, self._test_company())
+
+    @work(exclusive=True, group="connection-test", exit_on_error=False)
+    async def _run_test(self, name: str, company: str | None) -> None:
+        # The Test runs on the UI's event loop but reports only by messages, like any worker.
+        result = await run_test(name, self.editor, company=company,
+                                on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+        self.post_message(TestPanel.Finished(result))
+
+    @on(TestPanel.StepDone)
+    def _test_step(self, event: TestPanel.StepDone) -> None:
+        self.query_one(TestPanel).add_step(event.step)
+
+    @on(TestPanel.Finished)
+    def _test_finished(self, event: TestPanel.Finished) -> None:
+        self.query_one(TestPanel).finish(event.result)
+
+    def _test_running(self) -> bool:
+        return any(w.group == "connection-test" and w.is_running for w in self.workers)
+
+    def action_cancel_or_back(self) -> None:
+        if self._test_running():
+            self.workers.cancel_group(self, "connection-test")
+            self.query_one(TestPanel).cancelled()
+            return
+        self.screen.action_back()
 
     def action_new_record(self) -> None:
         needs_code = self.section.shape is Shape.COLLECTION

@@ -59,6 +59,15 @@ class FieldRow(Vertical):
         self.read_only = read_only
         self._message = ""
         self._suppress = 0
+        self._last_text = self._initial_text()
+
+    def _initial_text(self) -> str:
+        """What the editor shows when built, as `raw_text` would read it."""
+        if self.field.kind is Kind.CHOICE:
+            return str(self.saved if self.saved in self.field.choices else self.field.choices[0])
+        if self.field.kind is Kind.BOOL:
+            return format_value(self.field, bool(self.saved))
+        return format_value(self.field, self.saved)
 
     @property
     def key(self) -> str:
@@ -194,6 +203,12 @@ class FieldRow(Vertical):
         return self._message
 
     def _changed(self) -> None:
+        # Widgets also announce the value they were built with (a Select does on mount): only a
+        # real change may fill other fields or count as an edit.
+        text = self.raw_text()
+        if text == self._last_text:
+            return
+        self._last_text = text
         if isinstance(self.editor, Switch):
             self.query_one(".switch-state", Static).update(self._switch_state(self.editor.value))
         self.refresh_marker()

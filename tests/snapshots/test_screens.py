@@ -49,3 +49,28 @@ def test_form_wide(snap_compare, demo_here: Path) -> None:
 
 def test_unlock_screen(snap_compare, demo_here: Path) -> None:
     assert snap_compare(_app(demo_here, unlocked=False), terminal_size=(80, 24))
+
+
+def test_failed_test_panel(snap_compare, demo_here: Path) -> None:
+    from akadmin_tui.connectors.result import Outcome, Step, TestResult
+    from akadmin_tui.widgets.test_panel import TestPanel
+
+    result = TestResult("chorus", "setup ACME, qualification", [
+        Step("PISTE token", Outcome.PASSED, 42.0,
+             "POST https://sandbox-oauth.piste.gouv.fr/api/oauth/token  grant_type=client_credentials&client_id=acme&client_secret=********",
+             "Bearer token, expires in 3600 s"),
+        Step("Supplier structures", Outcome.FAILED, 118.0,
+             "POST https://sandbox-api.piste.gouv.fr/cpro/transverses/v1/recuperer/structures/actives/fournisseur",
+             "HTTP 403",
+             "CHORUS PRO refused the technical account (cpro-account, 403): check Chorus Login and Chorus Password."),
+    ])
+
+    async def show_failure(pilot) -> None:
+        await pilot.press("enter")
+        await pilot.pause()
+        panel = pilot.app.screen.query_one(TestPanel)
+        panel.finish(result)
+        panel.scroll_visible(animate=False)
+        await pilot.pause()
+
+    assert snap_compare(_app(demo_here), run_before=show_failure, terminal_size=(120, 40))

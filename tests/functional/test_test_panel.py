@@ -1,0 +1,77 @@
+"""Pressing Test in the console: steps appear, a fault shows its diagnosis, Escape cancels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from akadmin_tui.sandbox.fleet import Sandbox
+from akadmin_tui.sandbox.server import Fault
+from akadmin_tui.settings.editor import SettingsEditor
+from akadmin_tui.widgets.test_panel import TestPanel
+
+from .conftest import SIZE, make_app, reload
+
+
+@pytest.fixture
+def sandbox(demo_path: Path):
+    with Sandbox() as running:
+        running.point(SettingsEditor(reload(demo_path)))
+        yield running
+
+
+def panel_text(app) -> str:
+    panel = app.screen.query_one("#section-chorus").query_one(TestPanel)
+    return "\n".join(str(static.render()) for static in panel.query("Static"))
+
+
+async def press_test(app, pilot) -> None:
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.press("f5")
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_dematerialization_test_passes_step_by_step(demo_path: Path, sandbox) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await press_test(app, pilot)
+        text = panel_text(app)
+        assert "✓ PISTE token" in text and "✓ Supplier structures" in text
+        assert "idStructureCPP 26073616" in text and "PASSED (setup ACME, qualification)" in text
+        assert "demo-acme-secret" not in text
+        assert app.screen.query_one(TestPanel).has_class("-passed")
+
+
+async def test_a_fault_shows_the_failed_step_and_its_diagnosis(demo_path: Path, sandbox) -> None:
+    sandbox.piste.set_fault(Fault.ERROR_503)
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await press_test(app, pilot)
+        text = panel_text(app)
+        assert "✗ PISTE token" in text and "The service failed (503)" in text and "FAILED" in text
+        assert app.screen.query_one(TestPanel).has_class("-failed")
+
+
+async def test_unsaved_changes_are_announced_and_escape_cancels(demo_path: Path, sandbox) -> None:
+    sandbox.piste.set_fault(Fault.SLOW, delay_s=1.0)
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#section-chorus").form.row("retry_count").editor.value = "5"
+        await pilot.pause()
+        await pilot.press("f5")
+        await pilot.pause(0.2)
+        assert "1 field(s) of this form are not saved" in panel_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert "Cancelled." in panel_text(app)
+        assert app.focused.id != "menu"  # the first Escape cancels; the next one goes back
+        await pilot.press("escape")
+        assert app.focused.id == "menu"
