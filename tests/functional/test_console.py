@@ -357,3 +357,19 @@ async def test_the_console_rereads_a_file_saved_between_reading_and_locking(demo
         await pilot.pause()
     saved = reload(demo_path)
     assert (saved.get(RETRY), saved.get(("interfaces", "chorus", "retry_delay_s"))) == (8, 20)
+
+
+async def test_opening_a_form_changes_nothing(demo_path: Path) -> None:
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+
+    # URLs that differ from the environment's own: building the form must not "fill" them.
+    SettingsEditor(reload(demo_path)).apply(schema.CHORUS, None, {"auth_url": "http://127.0.0.1:9/token",
+                                                                   "url": "http://127.0.0.1:9/cpro/"})
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert current_view(app).form.modified_rows() == []
+        assert current_view(app).form.row("url").raw_text() == "http://127.0.0.1:9/cpro/"
