@@ -17,6 +17,14 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .settings import locations, schema
+from .settings.certificates import (
+    CertificateError,
+    default_alias,
+    describe,
+    parse_certificate,
+    read_certificate_file,
+    to_pem,
+)
 from .settings.editor import ChangeRefused, SettingsEditor
 from .settings.fields import Severity, Shape
 from .settings.keys import KeyPathError, format_key, parse_key
@@ -387,6 +395,55 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_certs_import(args: argparse.Namespace) -> int:
+    try:
+        cert = read_certificate_file(Path(args.file))
+    except CertificateError as error:
+        raise CliError(str(error)) from None
+    alias = args.alias or default_alias(cert)
+    info = describe(cert)
+    config = open_locked(_target(args), passphrase_stdin=args.passphrase_stdin)
+    try:
+        warnings = SettingsEditor(config).create(schema.CERTIFICATES, alias, {"pem": to_pem(cert)})
+    finally:
+        config.lock.release()
+    print(f"Imported {alias}:", *info.lines(), sep="\n  ", file=sys.stderr)
+    for warning in warnings:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_certs_list(args: argparse.Namespace) -> int:
+    config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    found = {}
+    for alias, record in records_of(schema.CERTIFICATES, config.plain()).items():
+        try:
+            found[alias] = describe(parse_certificate(str(record.get("pem", "")).encode("ascii", "replace")))
+        except CertificateError as error:
+            raise CliError(f"certificates.{alias}: {error}") from None
+    if args.json:
+        print(json.dumps({alias: {"subject": i.subject, "issuer": i.issuer, "sha256": i.sha256,
+                                  "not_after": i.not_after.isoformat(), "expired": i.expired, "is_ca": i.is_ca}
+                          for alias, i in found.items()}, indent=2))
+    else:
+        for alias, info in found.items():
+            print(alias, *info.lines(), sep="\n  ")
+    return EXIT_OK
+
+
+def cmd_certs_remove(args: argparse.Namespace) -> int:
+    config = open_locked(_target(args), passphrase_stdin=args.passphrase_stdin)
+    try:
+        editor = SettingsEditor(config)
+        if not editor.exists(schema.CERTIFICATES, args.alias):
+            raise CliError(f"no certificate named {args.alias}", EXIT_FAILED)
+        editor.remove(schema.CERTIFICATES, args.alias)
+    finally:
+        config.lock.release()
+    print(f"Removed certificate {args.alias}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_console(args: argparse.Namespace) -> int:
     from .launch import run_console
 
@@ -472,6 +529,20 @@ def build_parser() -> argparse.ArgumentParser:
     _common(test, suppress=True)
     _passphrase_stdin(test)
     test.set_defaults(func=cmd_test)
+
+    certs = sub.add_parser("certs", help="trusted certificate authorities (Configuration > Certificates)")
+    certs_sub = certs.add_subparsers(dest="certs_command", metavar="ACTION", required=True)
+    imp = certs_sub.add_parser("import", help="trust a CA certificate from a DER or PEM file")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--alias", metavar="NAME", help="name in the config (default: from its common name)")
+    lst = certs_sub.add_parser("list", help="list the imported certificates")
+    lst.add_argument("--json", action="store_true")
+    rem = certs_sub.add_parser("remove", help="stop trusting an imported certificate")
+    rem.add_argument("alias", metavar="ALIAS")
+    for parser_, func in ((imp, cmd_certs_import), (lst, cmd_certs_list), (rem, cmd_certs_remove)):
+        _common(parser_, suppress=True)
+        _passphrase_stdin(parser_)
+        parser_.set_defaults(func=func)
 
     sandbox = sub.add_parser("sandbox", help="run the local emulators of the services in the foreground")
     sandbox.add_argument("--fault", metavar="NAME=FAULT", action="append",

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import schema
+from ..settings.certificates import to_pem
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Section
 from ..settings.lifecycle import init_config
@@ -76,6 +77,25 @@ DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
 ]
 
 
+def demo_authority_pem() -> str:
+    """A self-signed authority certificate to show the Certificates section (its key is thrown away)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "akadmin demo"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "akadmin demo root CA")])
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    return to_pem(cert)
+
+
 def build_demo_config(path: Path, passphrase: str = DEMO_PASSPHRASE,
                       scrypt: ScryptParams | None = None) -> ConfigFile:
     """Write a complete demo config at `path` (which must not exist) and return it opened."""
@@ -83,6 +103,7 @@ def build_demo_config(path: Path, passphrase: str = DEMO_PASSPHRASE,
     editor = SettingsEditor(config)
     for section, record_key, values in DEMO_RECORDS:
         editor.apply(section, record_key, values)
+    editor.create(schema.CERTIFICATES, "akadmin-demo-ca", {"pem": demo_authority_pem()})
     return config
 
 

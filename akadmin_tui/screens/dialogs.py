@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual import on
@@ -12,8 +13,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+from ..settings.certificates import CertificateError, default_alias, describe, read_certificate_file, to_pem
 from ..settings.fields import Section
 from ..widgets.field_row import FieldRow
+
+
+CreateRecord = Callable[[str | None, dict[str, Any]], str | None]
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -47,7 +52,73 @@ class ConfirmScreen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-CreateRecord = Callable[[str | None, dict[str, Any]], str | None]
+class ImportCertificateScreen(ModalScreen[str | None]):
+    """Ask for a certificate file (DER or PEM) and an alias, show what it is, then import it."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "import_file", "Import", priority=True)]
+
+    def __init__(self, create: CreateRecord) -> None:
+        super().__init__(classes="dialog-screen")
+        self._create = create
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide"):
+            yield Label("Import a trusted certificate", classes="dialog-title")
+            yield Label("File (DER or PEM), e.g. /root/certigna.der", classes="field-label")
+            yield Input(id="cert-file", compact=True)
+            yield Label("Alias (empty: from the certificate's name)", classes="field-label")
+            yield Input(id="cert-alias", compact=True)
+            yield Static("", id="cert-preview", markup=False)
+            yield Static("", id="new-error", classes="field-message", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Import (ctrl+s)", id="import", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#cert-file", Input).focus()
+
+    def _read(self):
+        path = Path(self.query_one("#cert-file", Input).value.strip()).expanduser()
+        return read_certificate_file(path)
+
+    @on(Input.Changed, "#cert-file")
+    def _preview(self) -> None:
+        try:
+            info = describe(self._read())
+        except CertificateError as error:
+            self.query_one("#cert-preview", Static).update(str(error))
+            return
+        self.query_one("#cert-preview", Static).update("\n".join(info.lines()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_import_file(self) -> None:
+        try:
+            cert = self._read()
+        except CertificateError as error:
+            self.query_one("#new-error", Static).update(str(error))
+            return
+        alias = self.query_one("#cert-alias", Input).value.strip() or default_alias(cert)
+        problem = self._create(alias, {"pem": to_pem(cert)})
+        if problem:
+            self.query_one("#new-error", Static).update(problem)
+        else:
+            self.dismiss(alias)
+
+    @on(Input.Submitted)
+    def _submitted(self) -> None:
+        self.action_import_file()
+
+    @on(Button.Pressed, "#import")
+    def _import_pressed(self) -> None:
+        self.action_import_file()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.dismiss(None)
+
+
 
 
 class NewRecordScreen(ModalScreen[str | None]):

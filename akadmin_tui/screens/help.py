@@ -30,11 +30,15 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("ctrl+t", "reveal or mask a secret (masked again when you leave it)"),
         ("Space", "toggle a switch, open a drop-down"),
     ]),
-    ("Lists (Companies, Banks, Chorus, Bridge user)", [
+    ("Lists (Companies, Banks, Chorus, Bridge user, Certificates)", [
         ("↑ ↓", "pick a record; its form shows beside"),
         ("Enter", "go to the record's fields"),
-        ("ctrl+n", "create a record"),
+        ("ctrl+n", "create a record; in Certificates, import a DER or PEM file"),
         ("F8", "delete the record (asks first)"),
+    ]),
+    ("Test (Dematerialization, API Sirene)", [
+        ("F5", "run the live Test with the saved values, step by step"),
+        ("Escape", "cancel a running Test"),
     ]),
     ("Dialogs", [
         ("y / n", "confirm or cancel"),

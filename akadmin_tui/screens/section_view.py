@@ -21,10 +21,11 @@ from ..settings.fields import Section, Shape
 from ..settings.keys import format_key
 from ..settings.store import SaveError
 from ..settings.validate import format_value, gmail_precondition_problems
+from ..widgets.certificate_card import CertificateCard
 from ..widgets.field_row import FieldRow
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
-from .dialogs import ConfirmScreen, NewRecordScreen
+from .dialogs import ConfirmScreen, ImportCertificateScreen, NewRecordScreen
 
 
 def field_help(section: Section, record_key: str | None, row: FieldRow) -> Content:
@@ -148,7 +149,8 @@ class SectionView(Vertical):
         switcher = self.query_one("#forms", ContentSwitcher)
         form = self._forms.get(record_key)
         if form is None:
-            form = RecordForm(self.editor, self.section, record_key, id=self._next_form_id())
+            kind = CertificateCard if self.section is schema.CERTIFICATES else RecordForm
+            form = kind(self.editor, self.section, record_key, id=self._next_form_id())
             self._forms[record_key] = form
             switcher.mount(form)
         switcher.current = form.id
@@ -320,6 +322,9 @@ class SectionView(Vertical):
         self.screen.action_back()
 
     def action_new_record(self) -> None:
+        if self.section is schema.CERTIFICATES:
+            self.app.push_screen(ImportCertificateScreen(self._create_record), self._record_created)
+            return
         needs_code = self.section.shape is Shape.COLLECTION
         self.app.push_screen(NewRecordScreen(self.section, needs_code=needs_code, create=self._create_record),
                              self._record_created)

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     CHOICE = "choice"
     DATE = "date"
     SIRET = "siret"
+    CERTIFICATE = "certificate"
 
 
 class Shape(StrEnum):
@@ -87,6 +88,8 @@ class Field:
                 return "a file path"
             case Kind.SECRET:
                 return "a secret (entered masked)"
+            case Kind.CERTIFICATE:
+                return "an X.509 certificate in PEM form (imported from a DER or PEM file)"
             case _:
                 return "a single line of text"
 

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from .certificates import CertificateError, describe, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
 from .rules import at_most_when, custom, needs, required_when
 
@@ -543,6 +544,44 @@ OFFICE_AUTOMATION = Section(
 )
 
 
+def _certificate_warnings(values: Mapping[str, Any]) -> list[Problem]:
+    pem = values.get("pem")
+    if not isinstance(pem, str) or not pem:
+        return []
+    try:
+        info = describe(parse_certificate(pem.encode("ascii", "replace")))
+    except CertificateError:
+        return []
+    found = []
+    if info.expired:
+        found.append(Problem("pem", f"This certificate expired on {info.not_after:%Y-%m-%d}.", Severity.WARNING))
+    if not info.is_ca:
+        found.append(Problem("pem", "This is not an authority certificate: it only trusts this one server.",
+                             Severity.WARNING))
+    return found
+
+
+CERTIFICATES = Section(
+    id="certificates",
+    table=("certificates",),
+    menu=("Configuration", "Certificates"),
+    shape=Shape.COLLECTION,
+    record_noun="certificate",
+    key_help="An alias: letters, digits, - or _ (at most 20).",
+    intro=(
+        "Certificate authorities that every Test and batch trusts, besides the system's own. Some "
+        "authorities are missing from the default lists: for the SIRENE API, import the Certigna "
+        "root certificate (certigna.der, from https://www.certigna.com/autorite-crl). Certificates "
+        "are public: they are stored readable, under the file's MAC."
+    ),
+    fields=(
+        Field("pem", "Certificate (PEM)", Kind.CERTIFICATE, None,
+              "The authority's certificate, imported from a DER or PEM file (ctrl+n).", required=True),
+    ),
+    rules=(custom("a warning when expired or not an authority", ("pem",), _certificate_warnings),),
+)
+
+
 # --- Special parameters and companies ---------------------------------------------------------------
 
 def _special_complete(values: Mapping[str, Any]) -> list[Problem]:
@@ -613,7 +652,7 @@ COMPANIES = Section(
 
 SECTIONS: tuple[Section, ...] = (
     CHORUS, EXCHANGE, UNIVERSIGN, AKUITEO_CONNECT, BRIDGE_USER, BANKS, GMAIL, GOOGLE_API,
-    OCR, SIRENE, MAIL, MANAGEMENT_RULES, OFFICE_AUTOMATION,
+    OCR, SIRENE, CERTIFICATES, MAIL, MANAGEMENT_RULES, OFFICE_AUTOMATION,
     CHORUS_SPECIAL, COMPANIES,
 )
 SECTIONS_BY_ID: dict[str, Section] = {s.id: s for s in SECTIONS}

@@ -274,6 +274,8 @@ class ConfigFile:
             value = self.vault.encrypt(path, value)
         table = self._container(path[:-1], create=True)
         key = path[-1]
+        if isinstance(value, str) and "\n" in value:
+            value = tomlkit.string(value, multiline=True)  # a certificate stays readable, one line per line
         if key in table:
             old = table.item(key) if hasattr(table, "item") else None
             table[key] = _item_like(old, value)

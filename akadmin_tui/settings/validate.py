@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from . import schema
+from .certificates import CertificateError, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
 from .keys import format_key
 from .vault import VAULT_TABLE, is_ciphertext
@@ -122,6 +123,12 @@ def check_value(field: Field, value: Any) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise FieldError(field, f"'{field.label}' must be valid UTF-8 text.") from None
+    if kind is Kind.CERTIFICATE:
+        try:
+            parse_certificate(value.encode("ascii", "replace"))
+        except CertificateError as error:
+            raise FieldError(field, f"'{field.label}' is {error}.") from None
+        return
     if kind is Kind.SECRET:
         if "\n" in value or "\x00" in value:
             raise FieldError(field, f"'{field.label}' must be a single line without control characters.")

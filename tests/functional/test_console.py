@@ -373,3 +373,27 @@ async def test_opening_a_form_changes_nothing(demo_path: Path) -> None:
         await pilot.pause(0.2)
         assert current_view(app).form.modified_rows() == []
         assert current_view(app).form.row("url").raw_text() == "http://127.0.0.1:9/cpro/"
+
+
+async def test_a_certificate_is_imported_from_the_certificates_screen(demo_app, demo_path: Path, tmp_path: Path) -> None:
+    from tests.connectors.tls import make_ca_and_server
+
+    ca_pem, _ = make_ca_and_server(tmp_path)
+    (tmp_path / "ca.pem").write_text(ca_pem)
+    async with demo_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        demo_app.screen.open_section("certificates", focus=False)
+        await pilot.pause()
+        current_view(demo_app).query_one("#records").focus()
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        await pilot.press(*str(tmp_path / "ca.pem"))
+        await pilot.pause()
+        assert "CN=Sandbox Test Root CA" in str(demo_app.screen.query_one("#cert-preview").render())
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(demo_app.screen, MainScreen)
+        card = current_view(demo_app).form
+        assert current_view(demo_app)._current == "sandbox-test-root-ca"
+        assert "SHA-256" in str(card.query_one(".certificate-card").render())
+    assert "sandbox-test-root-ca" in reload(demo_path).plain()["certificates"]

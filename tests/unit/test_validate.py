@@ -195,3 +195,16 @@ def test_text_that_is_not_utf8_is_refused() -> None:
         parse_text(CHORUS.field("akuiteo_user"), "bad\udcff")
     with pytest.raises(FieldError, match="valid UTF-8"):
         parse_text(CHORUS.field("akuiteo_password"), "bad\udcff")
+
+
+def test_certificates_are_checked_and_described() -> None:
+    from akadmin_tui.sandbox.demo_config import demo_authority_pem
+    from akadmin_tui.settings.certificates import describe, parse_certificate
+
+    field = schema.CERTIFICATES.field("pem")
+    pem = demo_authority_pem()
+    assert parse_text(field, pem) == pem.strip()
+    with pytest.raises(FieldError, match="not an X.509 certificate"):
+        parse_text(field, "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
+    info = describe(parse_certificate(pem.encode()))
+    assert info.is_ca and not info.expired and info.subject == "CN=akadmin demo root CA,O=akadmin demo"
