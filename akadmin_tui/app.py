@@ -12,6 +12,7 @@ from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.unlock import UnlockScreen
+from .sandbox.fleet import Sandbox
 from .settings.editor import SettingsEditor
 from .settings.lock import LockedError
 from .settings.session import ConfigOpener
@@ -31,9 +32,10 @@ class AkadminApp(App[int]):
     ]
 
     def __init__(self, opener: ConfigOpener, config: ConfigFile | None = None, *,
-                 host_name: str | None = None) -> None:
+                 host_name: str | None = None, sandbox: Sandbox | None = None) -> None:
         super().__init__()
         self.opener = opener
+        self.sandbox = sandbox
         self.config = config
         self.editor: SettingsEditor | None = None
         self.host_name = host_name or socket.gethostname()
@@ -68,10 +70,11 @@ class AkadminApp(App[int]):
                 config, notice = self._current(config)
         self.config = config
         self.editor = SettingsEditor(config)
+        main = MainScreen(self.editor, notice, sandbox=self.sandbox)
         if isinstance(self.screen, UnlockScreen):
-            self.switch_screen(MainScreen(self.editor, notice))
+            self.switch_screen(main)
         else:
-            self.push_screen(MainScreen(self.editor, notice))
+            self.push_screen(main)
 
     def _current(self, config: ConfigFile) -> tuple[ConfigFile, str | None]:
         """The file as it is now on disk: someone may have saved it between reading and locking."""

@@ -11,7 +11,8 @@ from .settings.store import ConfigError, backup_path_for
 from .settings.vault import VaultError
 
 
-def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: str | None = None) -> int:
+def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: str | None = None,
+                sandbox=None) -> int:
     """Open the console on `opener`'s file; key-file problems are reported before the screen opens."""
     from .app import AkadminApp  # Textual is imported only when a console is wanted
 
@@ -25,7 +26,8 @@ def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: st
     if not sys.stdout.isatty():
         print("akadmin: the console needs a terminal; use the commands (akadmin --help) in scripts", file=sys.stderr)
         return 2
-    app = AkadminApp(ConfigOpener(opener.path, opener.key_file, opener.key_file_explicit, read_only), config)
+    app = AkadminApp(ConfigOpener(opener.path, opener.key_file, opener.key_file_explicit, read_only), config,
+                     sandbox=sandbox)
     return app.run() or 0
 
 
@@ -58,7 +60,7 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
                     sandbox.point(SettingsEditor(config))  # the emulators' ports change at every start
                 finally:
                     config.lock.release()
-        return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE)
+        return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
     except (ConfigError, VaultError) as error:
         raise ConfigError(f"{error}\nThe demo configuration can be rebuilt with: akadmin demo --reset") from None
     finally:

@@ -93,3 +93,43 @@ async def run_test(name: str, editor: SettingsEditor, *, company: str | None = N
         return await runner(editor, company, client, on_step)
     async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
         return await runner(editor, company, own, on_step)
+
+
+class TryFailed(Exception):
+    """A "try it" that gave no answer; the text says why."""
+
+
+@dataclass(frozen=True)
+class TryIt:
+    """A panel that uses an interface for real: what to type, and what runs."""
+
+    title: str
+    prompts: tuple[str, ...]
+    run: Callable[[SettingsEditor, list[str], httpx.AsyncClient], Awaitable[str]]
+
+
+async def _try_sirene(editor: SettingsEditor, inputs: list[str], client: httpx.AsyncClient) -> str:
+    values = editor.values(schema.SIRENE)
+    if not values.get("token"):
+        raise TryFailed("No 'Token for SIRENE API' is saved.")
+    try:
+        found = await sirene.lookup(sirene.SireneAccount(values["url"], values["token"]), client, inputs[0])
+    except sirene.LookupFailed as error:
+        raise TryFailed(str(error)) from None
+    state = "" if found.active else "  (closed)"
+    return f"{found.name}{state}\n{found.address or 'address: look up a SIRET for the establishment address'}"
+
+
+TRY_ITS: dict[str, TryIt] = {
+    "sirene": TryIt("Try it: fill in a customer from its SIRET or SIREN", ("SIRET or SIREN",), _try_sirene),
+}
+
+
+async def run_try(section_id: str, editor: SettingsEditor, inputs: list[str],
+                  client: httpx.AsyncClient | None = None) -> str:
+    """Run a section's "try it" with the saved settings; raises TryFailed with the reason."""
+    try_it = TRY_ITS[section_id]
+    if client is not None:
+        return await try_it.run(editor, inputs, client)
+    async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
+        return await try_it.run(editor, inputs, own)

@@ -10,20 +10,23 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tree
 
+from ..sandbox.fleet import Sandbox
 from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
 from .commands import SettingsCommands
+from .sandbox_view import SandboxView
 from .section_view import SectionView
 
 ROOT_LABEL = "Administration console"
+SANDBOX_ID = "sandbox"
 
 
 class MenuTree(Tree[str]):
     """The menu of the Administration console; each leaf's data is a section id."""
 
-    def __init__(self) -> None:
+    def __init__(self, with_sandbox: bool = False) -> None:
         super().__init__(ROOT_LABEL, id="menu")
         self.show_root = False
         self.guide_depth = 2
@@ -35,6 +38,8 @@ class MenuTree(Tree[str]):
             nodes[path] = parent.add(path[-1], expand=True) if path in parents else parent.add_leaf(path[-1])
         for section in schema.SECTIONS:
             nodes[section.menu].data = section.id
+        if with_sandbox:
+            self.root.add_leaf("Sandbox (demo)", data=SANDBOX_ID)
         self.root.expand()
 
     def node_for(self, section_id: str):
@@ -99,10 +104,11 @@ class MainScreen(Screen):
         Binding("ctrl+b", "toggle_menu", "Hide menu", show=False),
     ]
 
-    def __init__(self, editor: SettingsEditor, notice: str | None = None) -> None:
+    def __init__(self, editor: SettingsEditor, notice: str | None = None, *, sandbox: Sandbox | None = None) -> None:
         super().__init__()
         self.editor = editor
         self.notice = notice
+        self.sandbox = sandbox
 
     def compose(self) -> ComposeResult:
         yield Header(icon="≡")
@@ -110,7 +116,7 @@ class MainScreen(Screen):
         banner.display = bool(self.notice)
         yield banner
         with Horizontal(id="body"):
-            yield MenuTree()
+            yield MenuTree(with_sandbox=self.sandbox is not None)
             with ContentSwitcher(id="content", initial="overview"):
                 yield Overview(self.editor, self.notice)
         yield Footer(compact=True)
@@ -133,14 +139,17 @@ class MainScreen(Screen):
 
     # --- navigation ----------------------------------------------------------------------------
 
-    def section_view(self, section_id: str) -> SectionView:
+    def section_view(self, section_id: str) -> SectionView | SandboxView:
         """The view of a section, created on first use and kept so unsaved edits survive."""
         switcher = self.query_one("#content", ContentSwitcher)
         view_id = f"section-{section_id}"
         found = switcher.query(f"#{view_id}")
         if found:
-            return found.first(SectionView)
-        view = SectionView(self.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
+            return found.first()
+        if section_id == SANDBOX_ID and self.sandbox is not None:
+            view = SandboxView(self.sandbox, id=view_id)
+        else:
+            view = SectionView(self.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
         switcher.mount(view)
         return view
 

@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..connectors.registry import BY_SECTION, run_test
+from ..connectors.registry import BY_SECTION, TRY_ITS, TryFailed, run_test, run_try
 from ..settings import schema
 from ..settings.editor import ChangeRefused, SettingsEditor, record_path
 from ..settings.fields import Section, Shape
@@ -25,6 +25,7 @@ from ..widgets.certificate_card import CertificateCard
 from ..widgets.field_row import FieldRow
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
+from ..widgets.try_panel import TryPanel
 from .dialogs import ConfirmScreen, ImportCertificateScreen, NewRecordScreen
 
 
@@ -82,6 +83,9 @@ class SectionView(Vertical):
                 yield Static("", id="empty-state", classes="empty-state")
                 if self.test_target is not None:
                     yield TestPanel(self.test_target.title, id="test-panel")
+                if self.section.id in TRY_ITS:
+                    try_it = TRY_ITS[self.section.id]
+                    yield TryPanel(try_it.title, try_it.prompts, id="try-panel")
                 yield from self._outro()
         yield Static("", id="field-help", classes="field-help")
 
@@ -310,6 +314,22 @@ class SectionView(Vertical):
     @on(TestPanel.Finished)
     def _test_finished(self, event: TestPanel.Finished) -> None:
         self.query_one(TestPanel).finish(event.result)
+
+    @on(TryPanel.Requested)
+    def _try_requested(self, event: TryPanel.Requested) -> None:
+        self._run_try(event.values)
+
+    @work(exclusive=True, group="try-it", exit_on_error=False)
+    async def _run_try(self, values: list[str]) -> None:
+        try:
+            answer, failed = await run_try(self.section.id, self.editor, values), False
+        except TryFailed as error:
+            answer, failed = str(error), True
+        self.post_message(TryPanel.Answered(answer, failed))
+
+    @on(TryPanel.Answered)
+    def _try_answered(self, event: TryPanel.Answered) -> None:
+        self.query_one(TryPanel).show(event.text, error=event.failed)
 
     def _test_running(self) -> bool:
         return any(w.group == "connection-test" and w.is_running for w in self.workers)

@@ -75,3 +75,48 @@ async def test_unsaved_changes_are_announced_and_escape_cancels(demo_path: Path,
         assert app.focused.id != "menu"  # the first Escape cancels; the next one goes back
         await pilot.press("escape")
         assert app.focused.id == "menu"
+
+
+async def test_sirene_try_it_fills_a_customer_from_its_siret(demo_path: Path, sandbox) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.open_section("sirene", focus=False)
+        await pilot.pause()
+        view = app.screen.query_one("#section-sirene")
+        view.query_one("#try-0").focus()
+        await pilot.press(*"73282932000074", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        answer = str(view.query_one(".try-answer").render())
+        assert "ACME INGENIERIE" in answer and "8 RUE DE LONDRES, 75009 PARIS 9" in answer
+        view.query_one("#try-0").value = "000"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "type a SIRET (14 digits)" in str(view.query_one(".try-answer").render())
+
+
+async def test_a_fault_switched_on_in_the_sandbox_screen_fails_the_test(demo_path: Path, sandbox) -> None:
+    from textual.widgets import Select
+
+    from akadmin_tui.app import AkadminApp
+    from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
+    from akadmin_tui.settings.session import ConfigOpener
+
+    opener = ConfigOpener(demo_path)
+    app = AkadminApp(opener, opener.open(DEMO_PASSPHRASE), host_name="test-host", sandbox=sandbox)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.open_section("sandbox")
+        await pilot.pause()
+        app.screen.query_one("#fault-piste", Select).value = "wrong_credentials"
+        await pilot.pause()
+        assert sandbox.piste.wrong_credentials
+        app.screen.open_section("chorus")
+        await pilot.pause()
+        await pilot.press("f5")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = panel_text(app)
+        assert "✗ PISTE token" in text and "invalid_client" in text
