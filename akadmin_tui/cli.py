@@ -523,7 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     rekey.set_defaults(func=cmd_rekey)
 
     test = sub.add_parser("test", help="run a section's live Test headless (exit 1 when it fails)")
-    test.add_argument("section", metavar="SECTION", help="chorus, sirene")
+    test.add_argument("section", metavar="SECTION",
+                      help="chorus, exchange, graph, universign, akuiteo_connect, gmail, place_autocomplete, "
+                           "distance_matrix, ocr, sirene")
     test.add_argument("--company", metavar="CODE", help="for chorus: test the setup that applies to this company")
     test.add_argument("--json", action="store_true", help="print the steps as JSON")
     _common(test, suppress=True)

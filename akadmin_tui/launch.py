@@ -57,7 +57,7 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
                 pass  # another demo console has it: this one opens read-only on that one's sandbox
             else:
                 try:
-                    sandbox.point(SettingsEditor(config))  # the emulators' ports change at every start
+                    sandbox.point(SettingsEditor(config), folder)  # ports change at every start
                 finally:
                     config.lock.release()
         return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)

@@ -1,24 +1,28 @@
-"""Which sections have a Test, and how each Test gets its settings (as saved, secrets decrypted)."""
+"""Which Tests exist, what each section's Test button runs, and how they read the saved settings."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
 from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.resolve import resolve_chorus
-from . import chorus, sirene
+from . import bridge, chorus, exchange, gmail, google_maps, graph, mindee, sirene, universign
 from .http import make_client
 from .probe import Probe, StepListener
 from .result import Step, TestResult
 
+Runner = Callable[[SettingsEditor, "str | None", httpx.AsyncClient, "StepListener | None"], Awaitable[TestResult]]
+
 
 @dataclass(frozen=True)
 class TestTarget:
-    """A testable section: its CLI name, the menu section it belongs to, what it needs."""
+    """A Test that `akadmin test NAME` runs: its section and title."""
 
     __test__ = False
 
@@ -28,17 +32,14 @@ class TestTarget:
     uses_company: bool = False
 
 
-TARGETS: dict[str, TestTarget] = {
-    "chorus": TestTarget("chorus", "chorus", "CHORUS PRO (PISTE)", uses_company=True),
-    "sirene": TestTarget("sirene", "sirene", "INSEE Sirene"),
-}
-BY_SECTION: dict[str, TestTarget] = {t.section_id: t for t in TARGETS.values()}
-
-
 def _refused(section: str, reason: str, target: str = "") -> TestResult:
     result = TestResult(section, target)
     Probe(result).failed("Configuration", reason)
     return result
+
+
+def _missing(values: dict, labels: dict[str, str]) -> list[str]:
+    return [label for key, label in labels.items() if not values.get(key)]
 
 
 async def _chorus(editor: SettingsEditor, company: str | None, client: httpx.AsyncClient,
@@ -48,9 +49,8 @@ async def _chorus(editor: SettingsEditor, company: str | None, client: httpx.Asy
         return _refused("chorus", f"No CHORUS PRO setup applies: {resolution.reason}.", company or "")
     base = editor.values(schema.CHORUS)
     setup = editor.values(schema.CHORUS_SPECIAL, resolution.setup)
-    missing = [label for key, label in (("piste_client_id", "Piste Client ID"), ("piste_secret", "Piste Secret"),
-                                        ("chorus_login", "Chorus Login"), ("chorus_password", "Chorus Password"))
-               if not setup.get(key)]
+    missing = _missing(setup, {"piste_client_id": "Piste Client ID", "piste_secret": "Piste Secret",
+                               "chorus_login": "Chorus Login", "chorus_password": "Chorus Password"})
     if missing:
         return _refused("chorus", f"The {resolution.setup} setup lacks {', '.join(missing)}.", resolution.setup)
     account = chorus.ChorusAccount(
@@ -60,23 +60,130 @@ async def _chorus(editor: SettingsEditor, company: str | None, client: httpx.Asy
     )
     result = await chorus.test_connection(account, client, on_step=on_step)
     if resolution.falls_back:
-        result.steps.insert(0, _note(f"Setup used: {resolution.reason}."))
+        result.steps.insert(0, Step("Setup", detail=f"Setup used: {resolution.reason}."))
     return result
 
 
-def _note(text: str) -> Step:
-    return Step("Setup", detail=text)
-
-
-async def _sirene(editor: SettingsEditor, company: str | None, client: httpx.AsyncClient,
-                  on_step: StepListener | None) -> TestResult:
+async def _sirene(editor, company, client, on_step) -> TestResult:
     values = editor.values(schema.SIRENE)
     if not values.get("token"):
         return _refused("sirene", "No 'Token for SIRENE API' is saved.")
     return await sirene.test_connection(sirene.SireneAccount(values["url"], values["token"]), client, on_step=on_step)
 
 
-RUNNERS: dict[str, Callable[..., Awaitable[TestResult]]] = {"chorus": _chorus, "sirene": _sirene}
+async def _ocr(editor, company, client, on_step) -> TestResult:
+    values = editor.values(schema.OCR)
+    missing = _missing(values, {"mindee_rest_url": "Mindee rest url", "mindee_token": "Mindee Token"})
+    if missing:
+        return _refused("ocr", f"Not saved yet: {', '.join(missing)}.")
+    return await mindee.test_connection(mindee.MindeeAccount(values["mindee_rest_url"], values["mindee_token"]),
+                                        client, on_step=on_step)
+
+
+def _exchange_account(values: dict) -> exchange.ExchangeAccount:
+    return exchange.ExchangeAccount(
+        ews_url=values["ews_url"], server_version=values["server_version"], delegated_user=values["delegated_user"],
+        password=values["linked_password"], use_impersonation=values["use_impersonation"],
+        test_user=values["test_user"], use_oauth=values["use_oauth"], tenant_id=values["tenant_id"],
+        client_id=values["client_id"], client_secret=values["client_secret"], authority_url=values["authority_url"],
+    )
+
+
+async def _exchange(editor, company, client, on_step) -> TestResult:
+    values = editor.values(schema.EXCHANGE)
+    if not values.get("ews_url"):
+        return _refused("exchange", "No 'EWS service URL' is saved.")
+    return await exchange.test_connection(_exchange_account(values), client, on_step=on_step)
+
+
+async def _graph(editor, company, client, on_step) -> TestResult:
+    values = editor.values(schema.EXCHANGE)
+    missing = _missing(values, {"tenant_id": "Tenant ID", "client_id": "Client ID", "client_secret": "Client Secret"})
+    if missing:
+        return _refused("graph", f"Microsoft Graph needs {', '.join(missing)}.")
+    account = graph.GraphAccount(values["tenant_id"], values["client_id"], values["client_secret"], values["test_user"],
+                                 graph_url=values["graph_url"], authority_url=values["authority_url"])
+    return await graph.test_connection(account, client, on_step=on_step)
+
+
+async def _universign(editor, company, client, on_step) -> TestResult:
+    values = editor.values(schema.UNIVERSIGN)
+    if not values.get("url"):
+        return _refused("universign", "No 'Universign URL' is saved.")
+    account = universign.UniversignAccount(values["url"], values["universign_user"], values["universign_password"])
+    return await universign.test_connection(account, client, on_step=on_step)
+
+
+async def _akuiteo_connect(editor, company, client, on_step) -> TestResult:
+    values = editor.values(schema.AKUITEO_CONNECT)
+    missing = _missing(values, {"bridge_client_id": "Bridge client ID", "bridge_client_secret": "Bridge client secret"})
+    if missing:
+        return _refused("akuiteo_connect", f"Not saved yet: {', '.join(missing)}.")
+    account = bridge.BridgeAccount(values["bridge_url"], values["bridge_version"] or bridge.DEFAULT_VERSION,
+                                   values["bridge_client_id"], values["bridge_client_secret"])
+    return await bridge.test_connection(account, client, on_step=on_step)
+
+
+async def _gmail(editor, company, client, on_step) -> TestResult:
+    values = editor.values(schema.GMAIL)
+    missing = _missing(values, {"credential_key_path": "Gmail credential key location", "send_as": "Send as"})
+    if missing:
+        return _refused("gmail", f"Not saved yet: {', '.join(missing)}.")
+    return await gmail.test_connection(gmail.GmailAccount(values["credential_key_path"], values["send_as"]), client,
+                                       on_step=on_step)
+
+
+def _google(key_field: str, label: str, test):
+    async def run(editor, company, client, on_step) -> TestResult:
+        values = editor.values(schema.GOOGLE_API)
+        name = "place_autocomplete" if key_field == "place_autocomplete_key" else "distance_matrix"
+        if not values.get(key_field):
+            return _refused(name, f"No '{label}' is saved.")
+        account = google_maps.GoogleMapsAccount(values["api_url"], values[key_field])
+        return await test(account, client, on_step=on_step)
+    return run
+
+
+TARGETS: dict[str, TestTarget] = {t.name: t for t in (
+    TestTarget("chorus", "chorus", "CHORUS PRO (PISTE)", uses_company=True),
+    TestTarget("exchange", "exchange", "Exchange (EWS)"),
+    TestTarget("graph", "exchange", "Microsoft Graph"),
+    TestTarget("universign", "universign", "Universign"),
+    TestTarget("akuiteo_connect", "akuiteo_connect", "Akuiteo Connect (Bridge)"),
+    TestTarget("gmail", "gmail", "Gmail"),
+    TestTarget("place_autocomplete", "google_api", "Place Autocomplete"),
+    TestTarget("distance_matrix", "google_api", "Distance Matrix"),
+    TestTarget("ocr", "ocr", "Mindee OCR"),
+    TestTarget("sirene", "sirene", "INSEE Sirene"),
+)}
+
+RUNNERS: dict[str, Runner] = {
+    "chorus": _chorus, "exchange": _exchange, "graph": _graph, "universign": _universign,
+    "akuiteo_connect": _akuiteo_connect, "gmail": _gmail,
+    "place_autocomplete": _google("place_autocomplete_key", "Place Autocomplete API Key", google_maps.test_place_autocomplete),
+    "distance_matrix": _google("distance_matrix_key", "Distance Matrix API Key", google_maps.test_distance_matrix),
+    "ocr": _ocr, "sirene": _sirene,
+}
+
+PANEL_TITLES: dict[str, str] = {
+    "chorus": "CHORUS PRO (PISTE)", "exchange": "Exchange / Microsoft Graph", "universign": "Universign",
+    "akuiteo_connect": "Akuiteo Connect (Bridge)", "gmail": "Gmail", "google_api": "Google APIs",
+    "ocr": "Mindee OCR", "sirene": "INSEE Sirene",
+}
+
+
+def section_targets(section_id: str, editor: SettingsEditor) -> list[str]:
+    """The Tests a section's Test button runs, given what is switched on there."""
+    if section_id == "exchange":
+        values = editor.values(schema.EXCHANGE)
+        names = (["exchange"] if values.get("ews_url") or not values.get("use_graph") else [])
+        return names + (["graph"] if values.get("use_graph") else [])
+    if section_id == "google_api":
+        values = editor.values(schema.GOOGLE_API)
+        names = [n for n, key in (("place_autocomplete", "place_autocomplete_key"),
+                                  ("distance_matrix", "distance_matrix_key")) if values.get(key)]
+        return names or ["place_autocomplete", "distance_matrix"]
+    return [name for name, target in TARGETS.items() if target.section_id == section_id]
 
 
 def trusted_certificates(editor: SettingsEditor) -> list[str]:
@@ -93,6 +200,25 @@ async def run_test(name: str, editor: SettingsEditor, *, company: str | None = N
         return await runner(editor, company, client, on_step)
     async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
         return await runner(editor, company, own, on_step)
+
+
+async def run_section_test(section_id: str, editor: SettingsEditor, *, company: str | None = None,
+                           on_step: StepListener | None = None) -> TestResult:
+    """What a section's Test button runs: one Test, or several merged with their titles on each step."""
+    names = section_targets(section_id, editor)
+    if len(names) == 1:
+        return await run_test(names[0], editor, company=company, on_step=on_step)
+    merged = TestResult(section_id, " + ".join(TARGETS[n].title for n in names))
+
+    def titled(name: str, step: Step) -> Step:
+        return dataclasses.replace(step, name=f"{TARGETS[name].title}: {step.name}")
+
+    async with make_client(extra_ca_pems=trusted_certificates(editor)) as client:
+        for name in names:
+            listener = (lambda step, n=name: on_step(titled(n, step))) if on_step else None
+            result = await run_test(name, editor, company=company, client=client, on_step=listener)
+            merged.steps.extend(titled(name, step) for step in result.steps)
+    return merged
 
 
 class TryFailed(Exception):
@@ -120,8 +246,46 @@ async def _try_sirene(editor: SettingsEditor, inputs: list[str], client: httpx.A
     return f"{found.name}{state}\n{found.address or 'address: look up a SIRET for the establishment address'}"
 
 
+async def _try_receipt(editor: SettingsEditor, inputs: list[str], client: httpx.AsyncClient) -> str:
+    values = editor.values(schema.OCR)
+    if not (values.get("mindee_rest_url") and values.get("mindee_token")):
+        raise TryFailed("Save the Mindee rest url and token first.")
+    path = Path(inputs[0].strip()).expanduser()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise TryFailed(f"{path} cannot be read: {error.strerror or error}") from None
+    try:
+        reading = await mindee.read_receipt(mindee.MindeeAccount(values["mindee_rest_url"], values["mindee_token"]),
+                                            client, data, path.name)
+    except mindee.MindeeError as error:
+        raise TryFailed(str(error)) from None
+    return reading.summary()
+
+
+async def _try_distance(editor: SettingsEditor, inputs: list[str], client: httpx.AsyncClient) -> str:
+    values = editor.values(schema.GOOGLE_API)
+    places = google_maps.GoogleMapsAccount(values["api_url"], values.get("place_autocomplete_key") or "")
+    matrix = google_maps.GoogleMapsAccount(values["api_url"], values.get("distance_matrix_key") or "")
+    if not (places.key and matrix.key):
+        raise TryFailed("Save both API keys first.")
+    try:
+        lines = []
+        for text in inputs:
+            suggestions = await google_maps.suggest(places, client, text)
+            lines.append(f"{text!r}: " + ("; ".join(suggestions[:3]) if suggestions else "no suggestion"))
+        km = await google_maps.distance_km(matrix, client, inputs[0], inputs[1])
+    except google_maps.GoogleMapsError as error:
+        raise TryFailed(str(error)) from None
+    return "\n".join(lines + [f"Distance: {km:.1f} km"])
+
+
 TRY_ITS: dict[str, TryIt] = {
     "sirene": TryIt("Try it: fill in a customer from its SIRET or SIREN", ("SIRET or SIREN",), _try_sirene),
+    "ocr": TryIt("Try it: read a receipt (a JPEG, PNG or PDF file on this host)", ("path of a receipt file",),
+                 _try_receipt),
+    "google_api": TryIt("Try it: two addresses, their suggestions and the distance",
+                        ("departure address", "arrival address"), _try_distance),
 }
 
 

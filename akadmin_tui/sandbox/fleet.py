@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
 from ..settings import schema
 from ..settings.editor import SettingsEditor
+from .bridge import BridgeEmulator
 from .demo_config import DEMO_RECORDS
+from .google_maps import GoogleMapsEmulator
+from .google_oauth import GoogleOAuthEmulator
+from .microsoft import MicrosoftEmulator
+from .mindee import MindeeEmulator
 from .piste import PisteEmulator, PisteState, TechnicalAccount
 from .server import Emulator
 from .sirene import SireneEmulator
+from .universign import UniversignEmulator
+
+SERVICE_ACCOUNT = "akadmin-demo@akadmin-demo.iam.gserviceaccount.com"
+GMAIL_KEY_FILE = "gmail-service-account.json"
 
 
 def _demo(section, key=None) -> dict:
@@ -30,13 +46,30 @@ class Sandbox:
     """The emulators of the demo, started together on free loopback ports."""
 
     def __init__(self) -> None:
+        exchange, universign = _demo(schema.EXCHANGE), _demo(schema.UNIVERSIGN)
+        connect, google, gmail = _demo(schema.AKUITEO_CONNECT), _demo(schema.GOOGLE_API), _demo(schema.GMAIL)
+        # A throwaway service-account key: the demo writes it to a key file at each start.
+        self._gmail_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        public_pem = self._gmail_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
         self.piste = PisteEmulator(_piste_state())
         self.sirene = SireneEmulator(_demo(schema.SIRENE)["token"])
+        self.mindee = MindeeEmulator(_demo(schema.OCR)["mindee_token"])
+        self.microsoft = MicrosoftEmulator(
+            exchange["tenant_id"], exchange["client_id"], exchange["client_secret"],
+            exchange["delegated_user"], exchange["linked_password"], {exchange["test_user"]})
+        self.universign = UniversignEmulator(universign["universign_user"], universign["universign_password"],
+                                             "demo-universign-api-key")
+        self.bridge = BridgeEmulator(connect["bridge_client_id"], connect["bridge_client_secret"])
+        self.google_maps = GoogleMapsEmulator(google["place_autocomplete_key"], google["distance_matrix_key"])
+        self.google_oauth = GoogleOAuthEmulator(SERVICE_ACCOUNT, public_pem, {gmail["send_as"]})
 
     @property
     def emulators(self) -> dict[str, Emulator]:
         """Each emulator by name."""
-        return {"piste": self.piste, "sirene": self.sirene}
+        return {"piste": self.piste, "sirene": self.sirene, "mindee": self.mindee, "microsoft": self.microsoft,
+                "universign": self.universign, "bridge": self.bridge, "google-maps": self.google_maps,
+                "google-oauth": self.google_oauth}
 
     def start(self) -> dict[str, str]:
         """Start every emulator; returns their base URLs by name."""
@@ -47,10 +80,31 @@ class Sandbox:
         for emulator in self.emulators.values():
             emulator.stop()
 
-    def point(self, editor: SettingsEditor) -> None:
+    def write_gmail_key(self, folder: Path) -> Path:
+        """Write the demo service-account key file (mode 0600), its token_uri on the emulator."""
+        pem = self._gmail_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                            serialization.NoEncryption()).decode()
+        path = folder / GMAIL_KEY_FILE
+        document = {"type": "service_account", "project_id": "akadmin-demo", "private_key_id": "demo",
+                    "private_key": pem, "client_email": SERVICE_ACCOUNT, "client_id": "100000000000000000001",
+                    "token_uri": self.google_oauth.token_url}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(document, handle)
+        return path
+
+    def point(self, editor: SettingsEditor, folder: Path) -> None:
         """Save the emulators' URLs into the config (their ports change at every start)."""
         editor.apply(schema.CHORUS, None, {"auth_url": self.piste.auth_url, "url": self.piste.api_url})
         editor.apply(schema.SIRENE, None, {"url": self.sirene.api_url})
+        editor.apply(schema.OCR, None, {"mindee_rest_url": self.mindee.v1_url})
+        editor.apply(schema.EXCHANGE, None, {"ews_url": self.microsoft.ews_url,
+                                             "authority_url": self.microsoft.authority_url,
+                                             "graph_url": self.microsoft.graph_url})
+        editor.apply(schema.UNIVERSIGN, None, {"url": self.universign.rpc_url})
+        editor.apply(schema.AKUITEO_CONNECT, None, {"bridge_url": self.bridge.api_url})
+        editor.apply(schema.GOOGLE_API, None, {"api_url": self.google_maps.api_url})
+        editor.apply(schema.GMAIL, None, {"credential_key_path": str(self.write_gmail_key(folder))})
 
     def __enter__(self) -> Sandbox:
         self.start()

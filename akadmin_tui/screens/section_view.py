@@ -14,7 +14,7 @@ from textual.content import Content
 from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..connectors.registry import BY_SECTION, TRY_ITS, TryFailed, run_test, run_try
+from ..connectors.registry import PANEL_TITLES, TRY_ITS, TryFailed, run_section_test, run_try
 from ..settings import schema
 from ..settings.editor import ChangeRefused, SettingsEditor, record_path
 from ..settings.fields import Section, Shape
@@ -63,7 +63,7 @@ class SectionView(Vertical):
         self._current: str | None = None
         self._form_serial = 0
         self._pending_focus: str | None = None
-        self.test_target = BY_SECTION.get(section.id)
+        self.test_title = PANEL_TITLES.get(section.id)
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -81,8 +81,8 @@ class SectionView(Vertical):
                 yield from self._intro()
                 yield ContentSwitcher(id="forms")
                 yield Static("", id="empty-state", classes="empty-state")
-                if self.test_target is not None:
-                    yield TestPanel(self.test_target.title, id="test-panel")
+                if self.test_title is not None:
+                    yield TestPanel(self.test_title, id="test-panel")
                 if self.section.id in TRY_ITS:
                     try_it = TRY_ITS[self.section.id]
                     yield TryPanel(try_it.title, try_it.prompts, id="try-panel")
@@ -277,7 +277,7 @@ class SectionView(Vertical):
                 return not self.editor.exists(self.section)
             return self.section.shape is Shape.COLLECTION
         if action == "run_test":
-            return self.test_target is not None
+            return self.test_title is not None
         if action == "delete_record":
             if self.editor.read_only or self.section.shape is Shape.TABLE:
                 return False
@@ -288,23 +288,23 @@ class SectionView(Vertical):
 
     def _test_company(self) -> str | None:
         """The company whose Chorus setup the Dematerialization Test uses: the connection's company code."""
-        if self.test_target is None or not self.test_target.uses_company:
+        if self.section is not schema.CHORUS:
             return None
         return self.editor.values(self.section).get("akuiteo_company_code") or None
 
     def action_run_test(self) -> None:
-        if self.test_target is None:
+        if self.test_title is None:
             return
         panel = self.query_one(TestPanel)
         panel.start(self.pending_count())
         self.call_after_refresh(panel.scroll_visible)
-        self._run_test(self.test_target.name, self._test_company())
+        self._run_test(self._test_company())
 
     @work(exclusive=True, group="connection-test", exit_on_error=False)
-    async def _run_test(self, name: str, company: str | None) -> None:
+    async def _run_test(self, company: str | None) -> None:
         # The Test runs on the UI's event loop but reports only by messages, like any worker.
-        result = await run_test(name, self.editor, company=company,
-                                on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+        result = await run_section_test(self.section.id, self.editor, company=company,
+                                        on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
         self.post_message(TestPanel.Finished(result))
 
     @on(TestPanel.StepDone)

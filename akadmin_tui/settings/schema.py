@@ -210,6 +210,11 @@ EXCHANGE = Section(
         _ex_client,
         _ex_secret,
         _ex_expiry,
+        Field("authority_url", "Microsoft identity URL", Kind.URL, "https://login.microsoftonline.com",
+              "Where OAuth tokens are requested (…/{tenant}/oauth2/v2.0/token). Change it only for a "
+              "national cloud or a test platform."),
+        Field("graph_url", "Microsoft Graph URL", Kind.URL, "https://graph.microsoft.com",
+              "Base URL of Microsoft Graph. Change it only for a national cloud or a test platform."),
     ),
     rules=(
         required_when([_ex_tenant, _ex_client, _ex_secret], [_ex_oauth, _ex_graph]),
@@ -413,7 +418,9 @@ GOOGLE_API = Section(
         "kilometers. Place Autocomplete can be used without Distance Matrix; Distance Matrix "
         "cannot be used alone."
     ),
-    fields=(_g_place, _g_place_key, _g_matrix, _g_matrix_key),
+    fields=(_g_place, _g_place_key, _g_matrix, _g_matrix_key,
+            Field("api_url", "Google Maps API URL", Kind.URL, "https://maps.googleapis.com",
+                  "Base URL of the Google Maps web services; change it only for a test platform.")),
     rules=(
         needs(_g_matrix, _g_place),
         required_when([_g_place_key], [_g_place]),

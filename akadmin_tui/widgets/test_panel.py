@@ -56,7 +56,9 @@ class TestPanel(Vertical):
         yield Static("", classes="test-summary")
 
     def on_mount(self) -> None:
-        self.query_one(".test-notice", Static).display = False
+        # Nothing but the title until a Test runs.
+        for part in self.query(".test-notice, .test-steps, .test-summary"):
+            part.display = False
 
     def _render_steps(self) -> None:
         self.query_one(".test-steps", Static).update(Content("\n").join(step_content(s) for s in self._steps))
@@ -73,6 +75,8 @@ class TestPanel(Vertical):
         box.update(notice)
         box.display = bool(notice)
         self._render_steps()
+        for part in self.query(".test-steps, .test-summary"):
+            part.display = True
         self.query_one(".test-summary", Static).update("Running… (Escape cancels)")
 
     def add_step(self, step: Step) -> None:
@@ -84,6 +88,8 @@ class TestPanel(Vertical):
         """Show the whole result, which stays until the next run."""
         self._steps = list(result.steps)
         self._render_steps()
+        for part in self.query(".test-steps, .test-summary"):
+            part.display = True
         self.set_class(False, "-running")
         self.set_class(result.passed, "-passed")
         self.set_class(not result.passed, "-failed")

@@ -21,5 +21,5 @@ def sandbox():
 @pytest.fixture
 def editor(demo_path: Path, sandbox: Sandbox) -> SettingsEditor:
     editor = SettingsEditor(ConfigFile.load(demo_path, passphrase=DEMO_PASSPHRASE))
-    sandbox.point(editor)
+    sandbox.point(editor, demo_path.parent)
     return editor

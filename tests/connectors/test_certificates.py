@@ -50,7 +50,7 @@ async def test_tls_test_fails_before_the_import_and_passes_after(editor, sandbox
     ca_pem, server_tls = make_ca_and_server(tmp_path)
     sandbox.piste.stop()
     sandbox.piste.start(tls=server_tls)
-    sandbox.point(editor)
+    sandbox.point(editor, demo_path.parent)
     before = await run_test("chorus", editor, company="ACME")
     assert "TLS certificate of 127.0.0.1 is not trusted" in before.failed_step.diagnosis
     assert "CN=Sandbox Test Root CA" in before.failed_step.diagnosis

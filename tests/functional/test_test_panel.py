@@ -17,7 +17,7 @@ from .conftest import SIZE, make_app, reload
 @pytest.fixture
 def sandbox(demo_path: Path):
     with Sandbox() as running:
-        running.point(SettingsEditor(reload(demo_path)))
+        running.point(SettingsEditor(reload(demo_path)), demo_path.parent)
         yield running
 
 
