@@ -38,19 +38,22 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
     from .settings.editor import SettingsEditor
 
     folder = locations.demo_dir()
-    path = folder / "config.toml"
-    if reset and path.exists():
-        path.unlink()
-        backup_path_for(path).unlink(missing_ok=True)
+    path, key = folder / "config.toml", folder / "demo.key"
+    if reset:
+        for leftover in (path, backup_path_for(path), key):
+            leftover.unlink(missing_ok=True)
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        build_demo_config(path)
-        print(f"akadmin: demo configuration written to {path} (passphrase: {DEMO_PASSPHRASE})", file=sys.stderr)
+        key.unlink(missing_ok=True)
+        build_demo_config(path, key_file=key)
+        print(f"akadmin: demo configuration written to {path} (key file {key}; passphrase: {DEMO_PASSPHRASE})",
+              file=sys.stderr)
+    opener = ConfigOpener(path, key, key_file_explicit=True) if key.exists() else ConfigOpener(path)
     sandbox = Sandbox()
     sandbox.start()
     try:
         if not read_only:
-            config = ConfigOpener(path).open(DEMO_PASSPHRASE)
+            config = opener.open(DEMO_PASSPHRASE)
             try:
                 config.lock.acquire()
             except LockedError:
@@ -60,7 +63,7 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
                     sandbox.point(SettingsEditor(config), folder)  # ports change at every start
                 finally:
                     config.lock.release()
-        return run_console(ConfigOpener(path), read_only=read_only, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
+        return run_console(opener, read_only=read_only, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
     except (ConfigError, VaultError) as error:
         raise ConfigError(f"{error}\nThe demo configuration can be rebuilt with: akadmin demo --reset") from None
     finally:

@@ -96,10 +96,13 @@ def demo_authority_pem() -> str:
     return to_pem(cert)
 
 
-def build_demo_config(path: Path, passphrase: str = DEMO_PASSPHRASE,
-                      scrypt: ScryptParams | None = None) -> ConfigFile:
-    """Write a complete demo config at `path` (which must not exist) and return it opened."""
-    config = init_config(path, passphrase=passphrase, scrypt=scrypt)
+def build_demo_config(path: Path, passphrase: str = DEMO_PASSPHRASE, scrypt: ScryptParams | None = None,
+                      key_file: Path | None = None) -> ConfigFile:
+    """Write a complete demo config at `path` (which must not exist) and return it opened.
+
+    It opens with the public demo passphrase, and also with `key_file` when one is given.
+    """
+    config = init_config(path, passphrase=passphrase, scrypt=scrypt, key_file=key_file)
     editor = SettingsEditor(config)
     for section, record_key, values in DEMO_RECORDS:
         editor.apply(section, record_key, values)
