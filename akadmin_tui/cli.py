@@ -354,7 +354,7 @@ def _current_key(target: ConfigOpener, recipients: Recipients) -> bytes:
 def cmd_test(args: argparse.Namespace) -> int:
     import asyncio
 
-    from .connectors.registry import TARGETS, run_test
+    from .connectors.registry import TARGETS, is_configuration_error, run_test
 
     target = TARGETS.get(args.section)
     if target is None:
@@ -364,10 +364,13 @@ def cmd_test(args: argparse.Namespace) -> int:
     config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
     result = asyncio.run(run_test(target.name, SettingsEditor(config), company=args.company))
     print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else result.to_text())
-    return EXIT_OK if result.passed else EXIT_FAILED
+    if result.passed:
+        return EXIT_OK
+    return EXIT_USAGE if is_configuration_error(result) else EXIT_FAILED
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
+    import tempfile
     import time
 
     from .sandbox.fleet import Sandbox
@@ -385,7 +388,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     for name, fault in faults:
         sandbox.emulators[name].set_fault(fault)
     for name, url in urls.items():
-        print(f"{name:<8} {url}")
+        print(f"{name:<13} {url}")
+    folder = Path(tempfile.mkdtemp(prefix="akadmin-sandbox-"))
+    print(f"{'gmail key':<13} {sandbox.write_gmail_key(folder)}")
     print("Ctrl+C stops the sandbox.", file=sys.stderr)
     try:
         while True:
@@ -453,7 +458,7 @@ def cmd_console(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .launch import run_demo
 
-    return run_demo(reset=args.reset, read_only=args.read_only)
+    return run_demo(reset=args.reset)
 
 
 # --- parser ---------------------------------------------------------------------------------------
@@ -553,7 +558,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="open the console on a demo configuration")
     demo.add_argument("--reset", action="store_true", help="start again from the sample configuration")
-    demo.add_argument("--read-only", action="store_true", default=argparse.SUPPRESS)
     demo.set_defaults(func=cmd_demo)
     return parser
 

@@ -31,7 +31,7 @@ def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: st
     return app.run() or 0
 
 
-def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
+def run_demo(*, reset: bool = False) -> int:
     """Open the console on the demo configuration, building it on first use (or with reset)."""
     from .sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
     from .sandbox.fleet import Sandbox
@@ -49,24 +49,26 @@ def run_demo(*, reset: bool = False, read_only: bool = False) -> int:
         print(f"akadmin: demo configuration written to {path} (key file {key}; passphrase: {DEMO_PASSPHRASE})",
               file=sys.stderr)
     opener = ConfigOpener(path, key, key_file_explicit=True) if key.exists() else ConfigOpener(path)
-    sandbox = Sandbox()
+    sandbox: Sandbox | None = Sandbox()
     sandbox.start()
     try:
-        if not read_only:
-            config = opener.open(DEMO_PASSPHRASE)
+        config = opener.open(DEMO_PASSPHRASE)
+        try:
+            config.lock.acquire()
+        except LockedError:
+            # Another demo console runs: this one opens read-only on that console's emulators.
+            sandbox.stop()
+            sandbox = None
+        else:
             try:
-                config.lock.acquire()
-            except LockedError:
-                pass  # another demo console has it: this one opens read-only on that one's sandbox
-            else:
-                try:
-                    sandbox.point(SettingsEditor(config), folder)  # ports change at every start
-                finally:
-                    config.lock.release()
-        return run_console(opener, read_only=read_only, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
+                sandbox.point(SettingsEditor(config), folder)  # ports change at every start
+            finally:
+                config.lock.release()
+        return run_console(opener, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
     except (ConfigError, VaultError) as error:
         raise ConfigError(f"{error}\nThe demo configuration can be rebuilt with: akadmin demo --reset") from None
     finally:
-        sandbox.stop()
+        if sandbox is not None:
+            sandbox.stop()
 
 

@@ -65,7 +65,10 @@ def _structures_business(body: Any) -> str | None:
         return "CHORUS PRO answered with something that is not an object."
     if body.get("codeRetour") not in (0, "0"):
         return f"CHORUS PRO refused the request: codeRetour {body.get('codeRetour')}, {body.get('libelle', 'no label')}."
-    if not body.get("listeStructures"):
+    structures = body.get("listeStructures")
+    if structures and not (isinstance(structures, list) and isinstance(structures[0], dict)):
+        return "CHORUS PRO answered with a listeStructures that is not a list of structures."
+    if not structures:
         return ("The technical account sees no active supplier structure: declare the API connection "
                 "(Raccordement API) for this account in CHORUS PRO.")
     return None
@@ -101,7 +104,7 @@ async def fetch_token(probe: Probe, client: httpx.AsyncClient, account: ChorusAc
                              describe=lambda b: f"Bearer token, expires in {b.get('expires_in', '?')} s")
     if reply is None:
         return None
-    cache.put(key, reply.body["access_token"], float(reply.body.get("expires_in", 3600)))
+    cache.put(key, reply.body["access_token"], reply.body.get("expires_in"))
     return reply.body["access_token"]
 
 
@@ -112,6 +115,7 @@ async def test_connection(account: ChorusAccount, client: httpx.AsyncClient, *, 
     probe = Probe(result, account.secrets(), on_step=on_step, timeout_s=timeout_s)
     key = cache_key(account.auth_url, account.client_id, account.client_secret)
     for attempt in (1, 2):
+        from_cache = cache.get(key) is not None
         token = await fetch_token(probe, client, account, cache)
         if token is None:
             probe.skipped("Supplier structures", "needs a PISTE token")
@@ -121,11 +125,10 @@ async def test_connection(account: ChorusAccount, client: httpx.AsyncClient, *, 
         reply = await probe.call("Supplier structures", client, "POST", account.api(STRUCTURES_PATH),
                                  headers=headers, content=b"{}", business=_structures_business,
                                  describe=_describe_structures, on_status=_account_refused)
-        expired = (reply is None and attempt == 1 and result.steps[-1].detail == "HTTP 401"
-                   and "invalid_token" in result.steps[-1].diagnosis)
-        if not expired:
+        refused = reply is None and result.steps[-1].detail == "HTTP 401"
+        if not (refused and from_cache and attempt == 1):
             return result
-        # The gateway refused the token itself: fetch a new one once, as a long batch would.
+        # A cached token was refused (expired, revoked): fetch a new one once, as a long batch would.
         cache.forget(key)
         result.steps[-1].outcome = Outcome.SKIPPED
         result.steps[-1].detail = "the cached token was refused; fetching a new one"

@@ -6,6 +6,7 @@ import asyncio
 import json
 import socket
 import ssl
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -14,13 +15,16 @@ from cryptography import x509
 CERTIFICATE_HINT = "import its certificate under Configuration > Certificates (akadmin certs import FILE)"
 
 
-def _causes(error: BaseException):
-    seen = 0
-    current: BaseException | None = error
-    while current is not None and seen < 8:
-        yield current
-        current = current.__cause__ or current.__context__
-        seen += 1
+def _causes(error: BaseException, depth: int = 0):
+    """The error, what caused it, and the members of exception groups (anyio groups one per address)."""
+    if depth > 8:
+        return
+    yield error
+    for member in getattr(error, "exceptions", ()) or ():
+        yield from _causes(member, depth + 1)
+    cause = error.__cause__ or error.__context__
+    if cause is not None:
+        yield from _causes(cause, depth + 1)
 
 
 def _host_port(url: str) -> tuple[str, int]:
@@ -43,11 +47,19 @@ async def certificate_issuer(url: str) -> str | None:
         return None
 
 
-async def diagnose_exception(error: Exception, url: str, timeout_s: float) -> str:
+TLS_HOSTNAME_MISMATCH, TLS_EXPIRED = 62, 10
+
+
+async def diagnose_exception(error: Exception, url: str, timeout_s: float, connect_s: float = 10.0) -> str:
     """What a transport-level failure means, and what to do about it."""
     host, port = _host_port(url)
     for cause in _causes(error):
         if isinstance(cause, ssl.SSLCertVerificationError):
+            if cause.verify_code == TLS_HOSTNAME_MISMATCH:
+                return (f"The TLS certificate presented by {host} is for another name ({cause.verify_message}): "
+                        "check the host name in the URL.")
+            if cause.verify_code == TLS_EXPIRED:
+                return f"The TLS certificate of {host} has expired: the service must renew it."
             issuer = await certificate_issuer(url)
             who = f" It was issued by {issuer}." if issuer else ""
             return (f"The TLS certificate of {host} is not trusted ({cause.verify_message}).{who} "
@@ -60,27 +72,41 @@ async def diagnose_exception(error: Exception, url: str, timeout_s: float) -> st
         if isinstance(cause, ssl.SSLError):
             return f"The TLS handshake with {host} failed ({cause.reason or cause}): check the URL's scheme and port."
     if isinstance(error, httpx.ConnectTimeout):
-        return f"No connection to {host}:{port} within {timeout_s:.0f} s: the host is down or filtered (firewall, proxy)."
+        return f"No connection to {host}:{port} within {connect_s:.0f} s: the host is down or filtered (firewall, proxy)."
     if isinstance(error, httpx.TimeoutException):
         return f"{host} accepted the connection but gave no answer within {timeout_s:.0f} s: the service is overloaded or stuck."
     if isinstance(error, (httpx.RemoteProtocolError, httpx.ReadError)):
         return f"{host} closed the connection without a complete answer: the service or a proxy dropped it."
+    if isinstance(error, httpx.LocalProtocolError):
+        return ("A saved value cannot be sent in an HTTP header: a login, key or secret holds spaces at its ends, "
+                "control characters or characters outside ASCII. Type it again.")
     if isinstance(error, httpx.ProxyError):
         return f"The proxy refused the connection to {host}: check HTTPS_PROXY / NO_PROXY."
     if isinstance(error, (httpx.UnsupportedProtocol, httpx.InvalidURL)):
-        return f"The URL {url} cannot be used: {error}."
+        return f"The URL {url} cannot be used: check its scheme and host name."
     if isinstance(error, httpx.ConnectError):
-        return f"Could not connect to {host}:{port}: {error}."
-    return f"The call to {host} failed: {type(error).__name__}: {error}."
+        return f"Could not connect to {host}:{port} ({type(error).__name__})."
+    return f"The call to {host} failed ({type(error).__name__})."
 
 
-def error_text(response: httpx.Response) -> str:
-    """The service's own words about an error, from its JSON body or the start of its text."""
+def _same(text: str) -> str:
+    return text
+
+
+def error_text(response: httpx.Response, redact: Callable[[str], str] = _same) -> str:
+    """The service's own words about an error, masked by `redact` before it is shortened."""
+    return _shorten(redact(_error_words(response)), 300)
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _error_words(response: httpx.Response) -> str:
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
-        text = response.text.strip().replace("\n", " ")
-        return text[:200]
+        return response.text.strip().replace("\n", " ")[:4000]
     if isinstance(body, dict):
         parts = []
         for key in ("error", "error_description", "code", "message", "libelle", "title", "detail", "error_message"):
@@ -94,18 +120,38 @@ def error_text(response: httpx.Response) -> str:
         if isinstance(nested, dict) and nested.get("message"):
             parts.append(str(nested["message"]))
         if parts:
-            return ": ".join(parts)[:300]
-    return json.dumps(body)[:200]
+            return ": ".join(parts)
+    return json.dumps(body, ensure_ascii=False)[:4000]
 
 
-def diagnose_status(response: httpx.Response) -> str:
+def evidence(response: httpx.Response, redact: Callable[[str], str] = _same) -> str:
+    """The challenge header and the body's own words, to append to a diagnosis."""
+    parts = []
+    challenge = response.headers.get("WWW-Authenticate")
+    if challenge:
+        parts.append(f"WWW-Authenticate: {redact(challenge)}.")
+    said = error_text(response, redact)
+    if said:
+        parts.append(f"The service says: {said}.")
+    return " ".join(parts)
+
+
+def retry_after(response: httpx.Response) -> str:
+    """The wait a 429 or 503 asks for, in words ("" when none)."""
+    value = response.headers.get("Retry-After", "").strip()
+    if not value:
+        return ""
+    return f"it asks to wait {value} s" if value.isdigit() else f"it asks to wait until {value}"
+
+
+def diagnose_status(response: httpx.Response, redact: Callable[[str], str] = _same) -> str:
     """What an HTTP error status means for this call."""
     status = response.status_code
-    said = error_text(response)
+    said = error_text(response, redact)
     said_part = f" The service says: {said}." if said else ""
     if status == 401:
         challenge = response.headers.get("WWW-Authenticate")
-        challenge_part = f" WWW-Authenticate: {challenge}." if challenge else ""
+        challenge_part = f" WWW-Authenticate: {redact(challenge)}." if challenge else ""
         return f"The credentials were refused (401).{challenge_part}{said_part}"
     if status == 403:
         return f"Authenticated, but not allowed (403): the account lacks a right or a subscription.{said_part}"
@@ -114,8 +160,8 @@ def diagnose_status(response: httpx.Response) -> str:
     if status == 415:
         return f"The service refused the content type of the request (415).{said_part}"
     if status == 429:
-        wait = response.headers.get("Retry-After")
-        wait_part = f"; it asks to wait {wait} s" if wait else ""
+        wait = retry_after(response)
+        wait_part = f"; {wait}" if wait else ""
         return f"Too many requests (429): a quota is reached{wait_part}. Lower the call rate or try later.{said_part}"
     if status >= 500:
         return f"The service failed ({status}): it is down or in maintenance, try again later.{said_part}"

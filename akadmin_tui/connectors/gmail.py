@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import json
@@ -14,6 +15,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from .files import UnreadableFile, read_limited
 from .probe import Probe
 from .result import TestResult
 from .tokens import SHARED, TokenCache, cache_key
@@ -21,6 +23,7 @@ from .tokens import SHARED, TokenCache, cache_key
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 LIFETIME_S = 3600  # the longest Google accepts
+KEY_FILE_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,10 @@ class KeyFileError(ValueError):
 def _read_json(path: Path) -> dict[str, Any]:
     shown = str(path)
     try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise KeyFileError(f"The key file {shown} does not exist on this machine: check the path, or copy the "
-                           "JSON key downloaded from Google Cloud console there.") from None
-    except OSError as error:
-        raise KeyFileError(f"The key file {shown} cannot be read ({error.strerror or error}): check the path "
-                           "and the file's permissions for the account running akadmin.") from None
+        raw = read_limited(path, KEY_FILE_LIMIT, "a service-account key")
+    except UnreadableFile as error:
+        raise KeyFileError(f"The key file {error}: check the path, or copy the JSON key downloaded from "
+                           "Google Cloud console there, readable by the account running akadmin.") from None
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -98,7 +98,7 @@ def load_key(path: str) -> ServiceAccountKey:
     if not path.strip():
         raise KeyFileError("No service-account key file is configured: set the path of the JSON key "
                            "downloaded from Google Cloud console (IAM > Service accounts > Keys).")
-    file = Path(path).expanduser()
+    file = Path(path)
     shown = str(file)
     data = _read_json(file)
     kind = data.get("type")
@@ -195,7 +195,7 @@ async def fetch_token(probe: Probe, client: httpx.AsyncClient, account: GmailAcc
                                                 f"expires in {b.get('expires_in', '?')} s")
     if reply is None:
         return None
-    cache.put(cached_key, reply.body["access_token"], float(reply.body.get("expires_in", LIFETIME_S)))
+    cache.put(cached_key, reply.body["access_token"], reply.body.get("expires_in"))
     return reply.body["access_token"]
 
 
@@ -205,7 +205,7 @@ async def test_connection(account: GmailAccount, client: httpx.AsyncClient, *, c
     result = TestResult("gmail", account.send_as)
     started = time.perf_counter()
     try:
-        key = load_key(account.key_path)
+        key = await asyncio.to_thread(load_key, account.key_path)  # file and RSA parsing off the event loop
     except KeyFileError as error:
         probe = Probe(result, on_step=on_step, timeout_s=timeout_s)
         probe.failed("Key file", str(error), duration_ms=_ms(started))

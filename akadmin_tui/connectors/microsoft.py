@@ -94,7 +94,7 @@ async def fetch_token(probe: Probe, client: httpx.AsyncClient, *, authority_url:
                              describe=lambda b: f"Bearer token for {scope}, expires in {b.get('expires_in', '?')} s")
     if reply is None:
         return None
-    cache.put(key, reply.body["access_token"], float(reply.body.get("expires_in", 3600)))
+    cache.put(key, reply.body["access_token"], reply.body.get("expires_in"))
     return reply.body["access_token"]
 
 

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
-from .diagnose import diagnose_exception, diagnose_status
+from .diagnose import diagnose_exception, diagnose_status, evidence
 from .result import Outcome, Step, TestResult
 
 MASK = "********"
 SECRET_HEADERS = {"authorization", "cpro-account", "x-insee-api-key-integration", "client-secret"}
+SECRET_FIELDS = {"client_secret", "password", "assertion", "refresh_token", "code"}
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The ways a secret can show up in a text: as is, URL-encoded, JSON-escaped, base64."""
+    forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1],
+             json.dumps(secret, ensure_ascii=False)[1:-1]}
+    forms.add(base64.b64encode(secret.encode()).decode())
+    return forms
 
 StepListener = Callable[[Step], None]
 
@@ -36,7 +46,8 @@ class Probe:
     def __init__(self, result: TestResult, secrets: Iterable[str] = (), *, timeout_s: float = 30.0,
                  on_step: StepListener | None = None) -> None:
         self.result = result
-        self._secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        known = {form for s in secrets if s and len(s) >= 3 for form in secret_forms(s)}
+        self._secrets = sorted((s for s in known if len(s) >= 3), key=len, reverse=True)
         self.timeout_s = timeout_s
         self._on_step = on_step
 
@@ -54,7 +65,7 @@ class Probe:
         if shown:
             line += "  [" + "; ".join(shown) + "]"
         if form:
-            line += "  " + urlencode(form)
+            line += "  " + urlencode({k: MASK if k in SECRET_FIELDS else v for k, v in form.items()}, safe="*")
         return self.redact(line)
 
     def _record(self, step: Step) -> Step:
@@ -95,11 +106,20 @@ class Probe:
             response = await client.request(method, url, headers=headers, data=form, json=json_body, content=content)
         except httpx.HTTPError as error:
             return self._fail(name, await diagnose_exception(error, url, self.timeout_s), request, started)
+        except (UnicodeError, ValueError) as error:
+            # A saved value the request cannot carry (non-ASCII in a header, an unusable host name):
+            # its text may quote the value, so only its kind is shown.
+            return self._fail(name, f"The request could not be built from the saved values ({type(error).__name__}): "
+                                    "a URL, login or secret holds characters that cannot be sent. Type it again.",
+                              request, started)
         if response.status_code not in ok:
-            diagnosis = (on_status(response) if on_status else None) or diagnose_status(response)
+            custom = on_status(response) if on_status else None
+            if custom and response.status_code in (401, 403):
+                custom = f"{custom} {evidence(response, self.redact)}".strip()
+            diagnosis = custom or diagnose_status(response, self.redact)
             return self._fail(name, diagnosis, request, started, detail=f"HTTP {response.status_code}")
         try:
-            body = _parse(response, expect)
+            body = _parse(response, expect, self.redact)
         except ValueError as error:
             return self._fail(name, str(error), request, started, detail=f"HTTP {response.status_code}")
         problem = business(body) if business else None
@@ -118,9 +138,9 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
 
-def _parse(response: httpx.Response, expect: str) -> Any:
+def _parse(response: httpx.Response, expect: str, redact: Callable[[str], str]) -> Any:
     kind = response.headers.get("content-type", "unknown")
-    start = response.text[:60].replace("\n", " ")
+    start = redact(response.text[:2000])[:60].replace("\n", " ")
     if expect == "json":
         try:
             return response.json()

@@ -13,10 +13,15 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.resolve import resolve_chorus
 from . import bridge, chorus, exchange, gmail, google_maps, graph, mindee, sirene, universign
+from .files import UnreadableFile, read_limited_async
 from .http import make_client
 from .probe import Probe, StepListener
 from .result import Step, TestResult
+from .tokens import TokenCache
 
+RECEIPT_LIMIT = 10 * 2**20  # Mindee's own limit for a document
+
+CONFIGURATION_STEP = "Configuration"
 Runner = Callable[[SettingsEditor, "str | None", httpx.AsyncClient, "StepListener | None"], Awaitable[TestResult]]
 
 
@@ -34,7 +39,7 @@ class TestTarget:
 
 def _refused(section: str, reason: str, target: str = "") -> TestResult:
     result = TestResult(section, target)
-    Probe(result).failed("Configuration", reason)
+    Probe(result).failed(CONFIGURATION_STEP, reason)
     return result
 
 
@@ -58,7 +63,7 @@ async def _chorus(editor: SettingsEditor, company: str | None, client: httpx.Asy
         client_id=setup["piste_client_id"], client_secret=setup["piste_secret"],
         login=setup["chorus_login"], password=setup["chorus_password"], setup=resolution.setup,
     )
-    result = await chorus.test_connection(account, client, on_step=on_step)
+    result = await chorus.test_connection(account, client, cache=TokenCache(), on_step=on_step)
     if resolution.falls_back:
         result.steps.insert(0, Step("Setup", detail=f"Setup used: {resolution.reason}."))
     return result
@@ -93,7 +98,7 @@ async def _exchange(editor, company, client, on_step) -> TestResult:
     values = editor.values(schema.EXCHANGE)
     if not values.get("ews_url"):
         return _refused("exchange", "No 'EWS service URL' is saved.")
-    return await exchange.test_connection(_exchange_account(values), client, on_step=on_step)
+    return await exchange.test_connection(_exchange_account(values), client, cache=TokenCache(), on_step=on_step)
 
 
 async def _graph(editor, company, client, on_step) -> TestResult:
@@ -103,7 +108,7 @@ async def _graph(editor, company, client, on_step) -> TestResult:
         return _refused("graph", f"Microsoft Graph needs {', '.join(missing)}.")
     account = graph.GraphAccount(values["tenant_id"], values["client_id"], values["client_secret"], values["test_user"],
                                  graph_url=values["graph_url"], authority_url=values["authority_url"])
-    return await graph.test_connection(account, client, on_step=on_step)
+    return await graph.test_connection(account, client, cache=TokenCache(), on_step=on_step)
 
 
 async def _universign(editor, company, client, on_step) -> TestResult:
@@ -192,14 +197,27 @@ def trusted_certificates(editor: SettingsEditor) -> list[str]:
             if isinstance(record, dict) and record.get("pem")]
 
 
+def is_configuration_error(result: TestResult) -> bool:
+    """True when the Test could not start because of the saved settings, not because of the service."""
+    failed = result.failed_step
+    return failed is not None and failed.name.endswith(CONFIGURATION_STEP)
+
+
 async def run_test(name: str, editor: SettingsEditor, *, company: str | None = None,
                    client: httpx.AsyncClient | None = None, on_step: StepListener | None = None) -> TestResult:
-    """Run the Test `name` with the settings as saved; never raises for a service's failure."""
+    """Run the Test `name` with the settings as saved; never raises, whatever a service answers."""
     runner = RUNNERS[name]
-    if client is not None:
-        return await runner(editor, company, client, on_step)
-    async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
-        return await runner(editor, company, own, on_step)
+    try:
+        if client is not None:
+            return await runner(editor, company, client, on_step)
+        async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
+            return await runner(editor, company, own, on_step)
+    except Exception as error:  # noqa: BLE001 - a Test reports, it never takes the console down
+        # Only the kind of error is shown: its text could quote a value that was being sent.
+        result = TestResult(name)
+        Probe(result).failed("Unexpected answer", f"The answer could not be understood ({type(error).__name__}); "
+                                                   "the service may have changed its API.")
+        return result
 
 
 async def run_section_test(section_id: str, editor: SettingsEditor, *, company: str | None = None,
@@ -238,10 +256,11 @@ async def _try_sirene(editor: SettingsEditor, inputs: list[str], client: httpx.A
     values = editor.values(schema.SIRENE)
     if not values.get("token"):
         raise TryFailed("No 'Token for SIRENE API' is saved.")
+    account = sirene.SireneAccount(values["url"], values["token"])
     try:
-        found = await sirene.lookup(sirene.SireneAccount(values["url"], values["token"]), client, inputs[0])
+        found = await sirene.lookup(account, client, inputs[0])
     except sirene.LookupFailed as error:
-        raise TryFailed(str(error)) from None
+        raise TryFailed(Probe(TestResult("sirene"), [account.token]).redact(str(error))) from None
     state = "" if found.active else "  (closed)"
     return f"{found.name}{state}\n{found.address or 'address: look up a SIRET for the establishment address'}"
 
@@ -250,11 +269,11 @@ async def _try_receipt(editor: SettingsEditor, inputs: list[str], client: httpx.
     values = editor.values(schema.OCR)
     if not (values.get("mindee_rest_url") and values.get("mindee_token")):
         raise TryFailed("Save the Mindee rest url and token first.")
-    path = Path(inputs[0].strip()).expanduser()
+    path = Path(inputs[0].strip())
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise TryFailed(f"{path} cannot be read: {error.strerror or error}") from None
+        data = await read_limited_async(path, RECEIPT_LIMIT, "a receipt")
+    except UnreadableFile as error:
+        raise TryFailed(str(error)) from None
     try:
         reading = await mindee.read_receipt(mindee.MindeeAccount(values["mindee_rest_url"], values["mindee_token"]),
                                             client, data, path.name)

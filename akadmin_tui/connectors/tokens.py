@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -40,15 +41,26 @@ class TokenCache:
                 return None
             return token.value
 
-    def put(self, key: tuple[str, ...], value: str, expires_in: float) -> None:
-        """Keep a token for `expires_in` seconds (less the early margin)."""
+    def put(self, key: tuple[str, ...], value: str, expires_in: object) -> None:
+        """Keep a token for the `expires_in` a service announced (less the early margin)."""
         with self._lock:
-            self._tokens[key] = CachedToken(value, self._clock() + max(0.0, float(expires_in)))
+            self._tokens[key] = CachedToken(value, self._clock() + lifetime(expires_in))
 
     def forget(self, key: tuple[str, ...]) -> None:
         """Drop a token the service refused, so the next call fetches a new one."""
         with self._lock:
             self._tokens.pop(key, None)
+
+
+def lifetime(announced: object, default: float = 3600.0) -> float:
+    """Seconds a token lives, from a service's `expires_in`; a missing or absurd value gives the default."""
+    try:
+        seconds = float(announced)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    if not math.isfinite(seconds) or seconds <= 0:
+        return default
+    return min(seconds, 86400.0)
 
 
 SHARED = TokenCache()

@@ -8,6 +8,7 @@ import ssl
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -100,7 +101,7 @@ class Emulator:
     def __init__(self) -> None:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.faults = FaultState()
-        self.calls: list[Request] = []
+        self.calls: deque[Request] = deque(maxlen=200)  # enough for tests, bounded for a long demo
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 

@@ -15,6 +15,7 @@ from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..connectors.registry import PANEL_TITLES, TRY_ITS, TryFailed, run_section_test, run_try
+from ..connectors.result import Outcome, Step, TestResult
 from ..settings import schema
 from ..settings.editor import ChangeRefused, SettingsEditor, record_path
 from ..settings.fields import Section, Shape
@@ -303,8 +304,12 @@ class SectionView(Vertical):
     @work(exclusive=True, group="connection-test", exit_on_error=False)
     async def _run_test(self, company: str | None) -> None:
         # The Test runs on the UI's event loop but reports only by messages, like any worker.
-        result = await run_section_test(self.section.id, self.editor, company=company,
-                                        on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+        try:
+            result = await run_section_test(self.section.id, self.editor, company=company,
+                                            on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+        except Exception as error:  # noqa: BLE001 - the panel must end with a verdict, never hang on "Running…"
+            result = TestResult(self.section.id)
+            result.steps.append(Step("Test", Outcome.FAILED, diagnosis=f"The Test could not run ({type(error).__name__})."))
         self.post_message(TestPanel.Finished(result))
 
     @on(TestPanel.StepDone)
@@ -325,6 +330,8 @@ class SectionView(Vertical):
             answer, failed = await run_try(self.section.id, self.editor, values), False
         except TryFailed as error:
             answer, failed = str(error), True
+        except Exception as error:  # noqa: BLE001 - only the kind: the text could quote a secret being sent
+            answer, failed = f"It could not be tried ({type(error).__name__}).", True
         self.post_message(TryPanel.Answered(answer, failed))
 
     @on(TryPanel.Answered)

@@ -58,9 +58,10 @@ def parse_certificate(data: bytes) -> x509.Certificate:
 def read_certificate_file(path: Path) -> x509.Certificate:
     """Read a certificate file (e.g. certigna.der) with a clear message for each way that fails."""
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CertificateError(f"{path} does not exist") from None
+        if not path.is_file():
+            raise CertificateError(f"{path} does not exist" if not path.exists() else f"{path} is not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more: /dev/zero or a disk image must not fill memory
     except OSError as error:
         raise CertificateError(f"{path} cannot be read: {error.strerror or error}") from None
     try:

@@ -170,3 +170,42 @@ async def test_resolution_is_part_of_the_test(editor, sandbox) -> None:
     assert result.passed, result.to_text()
     assert "the ***** default setup is used, which it should not be" in result.steps[0].detail
     assert (await run_test("chorus", editor, company="ACME")).passed
+
+
+async def test_a_cached_token_refused_without_a_challenge_header_is_renewed(sandbox, monkeypatch) -> None:
+    cache = TokenCache()
+    assert (await run(account(sandbox), cache=cache)).passed
+    sandbox.piste.expire_tokens()
+    original = sandbox.piste._gate
+
+    def bare_401(request):
+        gate = original(request)
+        if getattr(gate, "status", None) == 401:
+            gate.headers.pop("WWW-Authenticate", None)
+        return gate
+
+    monkeypatch.setattr(sandbox.piste, "_gate", bare_401)
+    result = await run(account(sandbox), cache=cache)
+    assert result.passed, result.to_text()
+
+
+async def test_secrets_are_masked_in_every_encoding(sandbox) -> None:
+    odd = "my secret/+&=é"
+    sandbox.piste.state.applications["demo-acme-client"] = odd
+    async with make_client() as client:
+        result = await chorus.test_connection(account(sandbox, client_secret=odd), client, cache=TokenCache())
+    text = json.dumps(result.to_json(), ensure_ascii=False) + result.to_text()
+    assert result.passed
+    for form in (odd, "my+secret%2F%2B%26%3D%C3%A9", "my%20secret%2F%2B%26%3D%C3%A9"):
+        assert form not in text
+    assert "client_secret=********" in result.steps[0].request
+
+
+async def test_a_server_echoing_a_secret_in_its_error_has_it_masked(sandbox, monkeypatch) -> None:
+    from akadmin_tui.sandbox.server import Response
+
+    monkeypatch.setattr(sandbox.piste, "token", lambda request: Response(
+        502, ("x" * 290 + " bad form " + request.form().get("client_secret", "")).encode(), {"Content-Type": "text/plain"}))
+    sandbox.piste.routes = [(m, p, sandbox.piste.token if "oauth" in p.pattern else h) for m, p, h in sandbox.piste.routes]
+    result = await run(account(sandbox, client_secret="séc-ret-PISTE-42"))
+    assert "séc-ret" not in json.dumps(result.to_json(), ensure_ascii=False) + result.to_text()

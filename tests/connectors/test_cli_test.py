@@ -28,3 +28,21 @@ def test_unknown_sections_and_misplaced_company_exit_2(akadmin, demo_path: Path)
     assert akadmin("test", "nope", "--config", str(demo_path))[0] == 2
     code, _, err = akadmin("test", "sirene", "--company", "ACME", "--config", str(demo_path))
     assert code == 2 and "chorus only" in err
+
+
+def test_a_configuration_problem_exits_2(akadmin, editor, demo_path: Path) -> None:
+    code, out, _ = akadmin("test", "chorus", "--company", "NOPE", "--config", str(demo_path), "--passphrase-stdin",
+                           stdin="akadmin-demo\n")
+    assert code == 2 and "company NOPE is not in Companies" in out
+
+
+async def test_an_answer_that_breaks_a_connector_becomes_a_failed_step(editor, monkeypatch) -> None:
+    from akadmin_tui.connectors import registry
+
+    async def broken(*args):
+        raise AttributeError("'int' object has no attribute 'strip' (secret-in-text)")
+
+    monkeypatch.setitem(registry.RUNNERS, "sirene", broken)
+    result = await registry.run_test("sirene", editor)
+    assert not result.passed and result.failed_step.name == "Unexpected answer"
+    assert "AttributeError" in result.failed_step.diagnosis and "secret-in-text" not in result.to_text()
