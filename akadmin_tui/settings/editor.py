@@ -131,6 +131,36 @@ class SettingsEditor:
             return [f"{record_key} cannot be deleted"]
         return []
 
+    def move(self, section: Section, source: str, destination: str) -> list[Finding]:
+        """Move a record's values to another key in one save: the source is emptied (seed 001's copy).
+
+        Secrets are decrypted and encrypted again, since each ciphertext is bound to its key path.
+        A fixed record (*****) stays, emptied and disabled; any other source record is removed.
+        """
+        if source == destination:
+            raise ChangeRefused([Finding(format_key(record_path(section, source)), "the source and the destination are the same")])
+        if section.keys_from:
+            known = set(self.listed_keys(section))
+            for key in (source, destination):
+                if key not in known:
+                    raise ChangeRefused([Finding(format_key(record_path(section, key)), f"{key} is not a company")])
+        if not self.exists(section, source) or not self.stored(section, source):
+            raise ChangeRefused([Finding(format_key(record_path(section, source)), f"{source} has nothing to move")])
+        values = self.values(section, source)
+
+        def mutate() -> None:
+            self.config.delete(record_path(section, destination))
+            self.config.ensure_table(record_path(section, destination))
+            for field in section.fields:
+                value = values.get(field.key)
+                if value not in (None, ""):
+                    self.config.set(record_path(section, destination) + (field.key,), value, secret=field.is_secret)
+            self.config.delete(record_path(section, source))
+            if source in section.fixed_keys:
+                self.config.ensure_table(record_path(section, source))
+
+        return self._transaction(mutate, record_path(section, destination))
+
     def remove(self, section: Section, record_key: str | None) -> list[Finding]:
         """Delete a record, and what goes with it, in one save; refused while something depends on it."""
         blockers = self.blockers(section, record_key)

@@ -213,3 +213,34 @@ def test_warnings_returned_by_a_save_are_those_of_its_record(config: ConfigFile)
     assert editor.apply(schema.CHORUS, None, {"retry_count": 4}) == []
     assert [w.where for w in editor.apply(schema.UNIVERSIGN, None, {"start_period_s": 5})] == [
         "interfaces.universign.retrieval_interval_s"]
+
+
+def test_moving_a_chorus_setup_empties_the_source_in_one_save(config: ConfigFile, config_path: Path,
+                                                              key_file: Path) -> None:
+    editor = SettingsEditor(config)
+    for code in ("ACME", "BETA"):
+        editor.create(schema.COMPANIES, code, {"name": code})
+    editor.apply(schema.CHORUS_SPECIAL, "ACME", {"enabled": True, "piste_client_id": "id-a", "piste_secret": "sec-a",
+                                                 "chorus_login": "TECH_A", "chorus_password": "pw-a"})
+    before = backup_path_for(config_path)
+    editor.move(schema.CHORUS_SPECIAL, "ACME", "BETA")
+    reopened = SettingsEditor(ConfigFile.load(config_path, key_file=key_file))
+    assert reopened.values(schema.CHORUS_SPECIAL, "BETA")["piste_secret"] == "sec-a"
+    assert reopened.values(schema.CHORUS_SPECIAL, "BETA")["enabled"] is True
+    assert not reopened.exists(schema.CHORUS_SPECIAL, "ACME")
+    assert "sec-a" not in config_path.read_text()
+    assert before.exists()  # one save: the previous version is the one before the move
+    with pytest.raises(ChangeRefused, match="nothing to move"):
+        editor.move(schema.CHORUS_SPECIAL, "ACME", "BETA")
+    with pytest.raises(ChangeRefused, match="NOPE is not a company"):
+        editor.move(schema.CHORUS_SPECIAL, "BETA", "NOPE")
+
+
+def test_the_default_setup_can_be_moved_and_stays_empty(config: ConfigFile) -> None:
+    editor = SettingsEditor(config)
+    editor.create(schema.COMPANIES, "ACME", {"name": "Acme"})
+    editor.apply(schema.CHORUS_SPECIAL, "*****", {"enabled": True, "piste_client_id": "id", "piste_secret": "s",
+                                                  "chorus_login": "L", "chorus_password": "p"})
+    editor.move(schema.CHORUS_SPECIAL, "*****", "ACME")
+    assert editor.stored(schema.CHORUS_SPECIAL, "*****") == {}
+    assert editor.values(schema.CHORUS_SPECIAL, "ACME")["chorus_login"] == "L"

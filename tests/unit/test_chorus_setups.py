@@ -1,0 +1,69 @@
+"""Which Chorus setup applies (seed 001), and moving a setup from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from akadmin_tui.settings import schema
+from akadmin_tui.settings.editor import SettingsEditor
+from akadmin_tui.settings.resolve import resolve_chorus
+from akadmin_tui.settings.store import ConfigFile
+
+SETUP = {"piste_client_id": "id", "piste_secret": "s", "chorus_login": "L", "chorus_password": "p"}
+
+
+@pytest.fixture
+def editor(config: ConfigFile) -> SettingsEditor:
+    editor = SettingsEditor(config)
+    editor.apply(schema.CHORUS, None, {"active": True})
+    for code in ("ACME", "BETA"):
+        editor.create(schema.COMPANIES, code, {"name": code})
+    return editor
+
+
+def test_inactive_chorus_transfers_nothing(editor: SettingsEditor) -> None:
+    editor.apply(schema.CHORUS, None, {"active": False})
+    resolution = resolve_chorus(editor.config.plain(), "ACME")
+    assert resolution.setup is None and "not active" in resolution.reason
+
+
+def test_an_enabled_specific_setup_is_used(editor: SettingsEditor) -> None:
+    editor.apply(schema.CHORUS_SPECIAL, "ACME", {"enabled": True, **SETUP})
+    resolution = resolve_chorus(editor.config.plain(), "ACME")
+    assert (resolution.setup, resolution.falls_back) == ("ACME", False)
+
+
+def test_without_one_the_default_is_used_with_a_warning(editor: SettingsEditor) -> None:
+    editor.apply(schema.CHORUS_SPECIAL, "*****", {"enabled": True, **SETUP})
+    editor.apply(schema.CHORUS_SPECIAL, "BETA", {"enabled": False})
+    resolution = resolve_chorus(editor.config.plain(), "BETA")
+    assert resolution.setup == "*****" and resolution.falls_back and "should not be" in resolution.reason
+
+
+def test_otherwise_nothing_is_transferred(editor: SettingsEditor) -> None:
+    resolution = resolve_chorus(editor.config.plain(), "BETA")
+    assert resolution.setup is None and "neither company BETA nor *****" in resolution.reason
+    assert resolve_chorus(editor.config.plain(), "NOPE").reason == "company NOPE is not in Companies"
+    assert resolve_chorus(editor.config.plain(), None).setup is None
+
+
+def test_resolve_and_copy_commands(akadmin, editor: SettingsEditor, config_path: Path, key_file: Path) -> None:
+    editor.config.lock.release()
+    base = ["--config", str(config_path), "--key-file", str(key_file)]
+    editor.apply(schema.CHORUS_SPECIAL, "ACME", {"enabled": True, **SETUP})
+    code, out, _ = akadmin("chorus", "resolve", "ACME", "--json", *base)
+    assert code == 0 and json.loads(out)["setup"] == "ACME"
+    code, out, _ = akadmin("chorus", "resolve", "BETA", *base)
+    assert code == 1 and "no setup: not transferred" in out
+    code, _, err = akadmin("chorus", "copy", "--from", "ACME", "--to", "BETA", *base)
+    assert code == 0, err
+    reopened = SettingsEditor(ConfigFile.load(config_path, key_file=key_file))
+    assert reopened.values(schema.CHORUS_SPECIAL, "BETA")["piste_secret"] == "s"
+    assert not reopened.exists(schema.CHORUS_SPECIAL, "ACME")
+    reopened.apply(schema.CHORUS_SPECIAL, "ACME", {"chorus_login": "OTHER"})
+    code, _, err = akadmin("chorus", "copy", "--from", "ACME", "--to", "BETA", *base)
+    assert code == 2 and "already has a specific setup; add --yes" in err
+    assert akadmin("chorus", "copy", "--from", "ACME", "--to", "BETA", "--yes", *base)[0] == 0
