@@ -16,6 +16,7 @@ from ..settings.editor import SettingsEditor
 from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
 from .commands import SettingsCommands
+from .chorus_setups import ChorusSetupsView
 from .sandbox_view import SandboxView
 from .section_view import SectionView
 
@@ -148,6 +149,8 @@ class MainScreen(Screen):
             return found.first()
         if section_id == SANDBOX_ID and self.sandbox is not None:
             view = SandboxView(self.sandbox, id=view_id)
+        elif section_id == schema.CHORUS_SPECIAL.id:
+            view = ChorusSetupsView(self.editor, schema.CHORUS_SPECIAL, id=view_id)
         else:
             view = SectionView(self.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
         switcher.mount(view)

@@ -219,7 +219,7 @@ class SectionView(Vertical):
 
     @on(RecordForm.Saved)
     def _form_saved(self, event: RecordForm.Saved) -> None:
-        if self.section.shape is Shape.COLLECTION:
+        if self.section.shape is Shape.COLLECTION and self.query("#records"):
             options = self.query_one("#records", OptionList)
             for index, key in enumerate(self.editor.listed_keys(self.section)):
                 options.replace_option_prompt_at_index(index, self._record_label(key))
@@ -313,10 +313,16 @@ class SectionView(Vertical):
         self.post_message(TestPanel.Finished(result))
 
     @on(TestPanel.StepDone)
+    def _on_test_step(self, event: TestPanel.StepDone) -> None:
+        self._test_step(event)
+
+    @on(TestPanel.Finished)
+    def _on_test_finished(self, event: TestPanel.Finished) -> None:
+        self._test_finished(event)
+
     def _test_step(self, event: TestPanel.StepDone) -> None:
         self.query_one(TestPanel).add_step(event.step)
 
-    @on(TestPanel.Finished)
     def _test_finished(self, event: TestPanel.Finished) -> None:
         self.query_one(TestPanel).finish(event.result)
 

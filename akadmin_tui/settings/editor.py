@@ -131,6 +131,17 @@ class SettingsEditor:
             return [f"{record_key} cannot be deleted"]
         return []
 
+    def clear(self, section: Section, record_key: str) -> list[Finding]:
+        """Discard a record's values: a fixed record (*****) stays as an empty table, others go."""
+        if record_key not in section.fixed_keys:
+            return self.remove(section, record_key)
+
+        def mutate() -> None:
+            self.config.delete(record_path(section, record_key))
+            self.config.ensure_table(record_path(section, record_key))
+
+        return self._transaction(mutate)
+
     def move(self, section: Section, source: str, destination: str) -> list[Finding]:
         """Move a record's values to another key in one save: the source is emptied (seed 001's copy).
 

@@ -1,0 +1,278 @@
+"""Special parameters > Chorus (seed 001): a tab per company after the ***** tab, enable, disable, copy, Test."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from ..connectors.registry import run_test
+from ..connectors.result import Outcome, Step, TestResult
+from ..settings import schema
+from ..settings.editor import ChangeRefused
+from ..settings.store import SaveError
+from ..widgets.record_form import RecordForm
+from ..widgets.test_panel import TestPanel
+from .dialogs import ConfirmScreen
+from .section_view import SectionView
+
+SECTION = schema.CHORUS_SPECIAL
+DEFAULT = schema.DEFAULT_COMPANY
+DEFAULT_WARNING = ("The ***** setup must not be used: each company must have its own CHORUS PRO account. "
+                   "Invoices of a company without an enabled specific setup fall back to it.")
+
+
+class CopyToCompanyScreen(ModalScreen[str | None]):
+    """The help list of destination companies, filtered by typing; Enter validates."""
+
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, source: str, companies: list[tuple[str, str]]) -> None:
+        super().__init__(classes="dialog-screen")
+        self.source = source
+        self.companies = companies
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog dialog-wide"):
+            yield Label(f"Copy the setup of {self.source} to a company", classes="dialog-title", markup=False)
+            yield Static("The information is emptied in the source company and added to the destination "
+                         "company.", classes="dialog-text")
+            yield Input(placeholder="type to filter the companies", id="copy-filter", compact=True)
+            yield OptionList(id="copy-targets")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Validate (Enter)", id="validate", variant="primary", compact=True)
+                yield Button("Cancel (esc)", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#copy-filter", Input).focus()
+
+    def _fill(self, text: str) -> None:
+        targets = self.query_one("#copy-targets", OptionList)
+        targets.clear_options()
+        wanted = text.strip().lower()
+        targets.add_options([Option(Content.assemble(code, "  ", (name, "dim")), id=code)
+                             for code, name in self.companies
+                             if code != self.source and (wanted in code.lower() or wanted in name.lower())])
+        if targets.option_count:
+            targets.highlighted = 0
+
+    @on(Input.Changed, "#copy-filter")
+    def _filter(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    def _validate(self) -> None:
+        targets = self.query_one("#copy-targets", OptionList)
+        if targets.highlighted is not None:
+            self.dismiss(targets.get_option_at_index(targets.highlighted).id)
+
+    @on(Input.Submitted, "#copy-filter")
+    @on(OptionList.OptionSelected, "#copy-targets")
+    @on(Button.Pressed, "#validate")
+    def _validate_event(self) -> None:
+        self._validate()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+    def key_down(self) -> None:
+        self.query_one("#copy-targets", OptionList).action_cursor_down()
+
+    def key_up(self) -> None:
+        self.query_one("#copy-targets", OptionList).action_cursor_up()
+
+
+class ChorusSetupsView(SectionView):
+    """One tab for ***** and one per company; each shows its specific setup or the fallback in force."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
+        Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this tab"),
+        Binding("ctrl+r", "revert_field", "Revert", show=False),
+        Binding("f3", "revert_all", "Revert all", show=False),
+        Binding("f6", "enable_setup", "Enable setup", tooltip="Enable a specific setup for this company"),
+        Binding("f7", "disable_setup", "Disable setup", tooltip="Disable this company's setup (its values are discarded)"),
+        Binding("f9", "copy_setup", "Copy to company", tooltip="Move this setup to another company"),
+        Binding("f5", "run_test", "Test", tooltip="Test this company's setup as the batches resolve it"),
+        Binding("escape", "cancel_or_back", "Menu", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(" > ".join(SECTION.menu), classes="section-title")
+        yield TabbedContent(id="setup-tabs")
+        yield Static("", id="field-help", classes="field-help")
+
+    def reload(self, select: str | None = None) -> None:
+        """Rebuild every tab from the file (after a save elsewhere, a copy, a company added)."""
+        self._forms.clear()
+        tabs = self.query_one("#setup-tabs", TabbedContent)
+        target = select or self._current or DEFAULT
+        tabs.clear_panes()
+        # Panes are removed asynchronously: new ids per generation never collide with leaving ones.
+        self._generation = getattr(self, "_generation", 0) + 1
+        keys = self.editor.listed_keys(SECTION)
+        for index, key in enumerate(keys):
+            tabs.add_pane(TabPane(str(key), self._tab_body(index, key), id=f"tab-{self._generation}-{index}"))
+        self._keys = keys
+        if target in keys:
+            self.call_after_refresh(self._activate, target)
+
+    def _activate(self, key: str) -> None:
+        tabs = self.query_one("#setup-tabs", TabbedContent)
+        tabs.active = f"tab-{self._generation}-{self._keys.index(key)}"
+        self._current = key
+        self.refresh_bindings()
+
+    def _tab_body(self, index: int, key: str) -> VerticalScroll:
+        stored = self.editor.stored(SECTION, key)
+        parts: list = []
+        if key == DEFAULT:
+            parts.append(Static(DEFAULT_WARNING, classes="setup-warning"))
+        if key == DEFAULT or stored:
+            state = ("enabled: invoices use it" if stored.get("enabled")
+                     else "switched off: invoices do not use it until it is complete and switched on")
+            parts.append(Static(f"Specific setup {state}. F7 discards it, F9 moves it to another company.",
+                                classes="setup-state", markup=False))
+            form = RecordForm(self.editor, SECTION, key, id=self._next_form_id())
+            self._forms[key] = form
+            parts.append(form)
+        else:
+            parts.append(Static(self._fallback_text(key), classes="setup-state", markup=False))
+        parts.append(TestPanel(f"CHORUS PRO for {key}", id=f"test-{self._generation}-{index}"))
+        return VerticalScroll(*parts, classes="record-area")
+
+    def _fallback_text(self, key: str) -> str:
+        default = self.editor.values(SECTION, DEFAULT)
+        if not default.get("enabled"):
+            return (f"{key} has no specific setup, and the ***** setup is not enabled: its invoices are not "
+                    "transferred. F6 enables a specific setup.")
+        shown = [f"  {field.label}: {'********' if field.is_secret and default.get(field.key) else default.get(field.key, '')}"
+                 for field in SECTION.fields if field.key != "enabled"]
+        return "\n".join([f"{key} has no specific setup: the ***** setup applies, with these values "
+                          "(F6 enables a specific setup):", *shown])
+
+    @on(TabbedContent.TabActivated)
+    def _tab_changed(self, event: TabbedContent.TabActivated) -> None:
+        generation, _, index = str(event.pane.id).removeprefix("tab-").partition("-")
+        if int(generation) != self._generation:
+            return
+        self._current = self._keys[int(index)]
+        self.refresh_bindings()
+
+    def focus_first_field(self) -> None:
+        if self.form is not None:
+            self.focus_field(None)  # now, or once the tab's form is mounted
+        else:
+            self.query_one("#setup-tabs", TabbedContent).query_one("Tabs").focus()
+
+    def show_record(self, record_key: str | None) -> RecordForm | None:
+        """Bring the tab of a company forward."""
+        if record_key in getattr(self, "_keys", []):
+            self._activate(record_key)
+        return self.form
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("new_record", "delete_record"):
+            return False  # companies come from Companies; a setup is enabled or disabled here
+        key = self._current
+        has_setup = bool(key and self.editor.stored(SECTION, key))
+        if action == "enable_setup":
+            return not self.editor.read_only and key != DEFAULT and not has_setup
+        if action in ("disable_setup", "copy_setup"):
+            return not self.editor.read_only and (has_setup or key == DEFAULT)
+        return True
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def _change(self, what: str, change) -> bool:
+        try:
+            change()
+        except ChangeRefused as refused:
+            self.app.notify("\n".join(f.message for f in refused.findings), title=f"Not {what}", severity="error")
+            return False
+        except SaveError as error:
+            self.app.notify(str(error), title=f"Not {what}", severity="error")
+            return False
+        return True
+
+    def action_enable_setup(self) -> None:
+        # The setup starts switched off: it is used once its four credentials are in and it is on.
+        key = self._current
+        if key and self._change("created", lambda: self.editor.apply(SECTION, key, {"enabled": False})):
+            self.app.notify(f"{key} has its own setup now: fill it in, switch it on, and save (F2).", timeout=4)
+            self.reload(select=key)
+            self.refresh_bindings()
+            self.focus_first_field()
+
+    def action_disable_setup(self) -> None:
+        key = self._current
+        question = (f"Disable the specific setup of {key}? Its values are discarded"
+                    + (" and its invoices fall back to the ***** setup." if key != DEFAULT else "."))
+        self.app.push_screen(ConfirmScreen(question, yes="Disable"), lambda yes: self._disable(key) if yes else None)
+
+    def _disable(self, key: str) -> None:
+        if self._change("disabled", lambda: self.editor.clear(SECTION, key)):
+            self.app.notify(f"The setup of {key} was disabled and emptied.", timeout=3)
+            self.reload(select=key)
+            self.refresh_bindings()
+
+    def action_copy_setup(self) -> None:
+        source = self._current
+        companies = [(code, str(self.editor.stored(schema.COMPANIES, code).get("name", "")))
+                     for code in self.editor.record_keys(schema.COMPANIES)]
+        self.app.push_screen(CopyToCompanyScreen(source, companies), lambda dest: self._copy(source, dest))
+
+    def _copy(self, source: str, destination: str | None) -> None:
+        if destination is None:
+            return
+        if self.editor.stored(SECTION, destination):
+            self.app.push_screen(
+                ConfirmScreen(f"{destination} already has a specific setup. Replace it with the one of {source}?",
+                              yes="Replace"),
+                lambda yes: self._move(source, destination) if yes else None)
+        else:
+            self._move(source, destination)
+
+    def _move(self, source: str, destination: str) -> None:
+        if self._change("copied", lambda: self.editor.move(SECTION, source, destination)):
+            self.app.notify(f"The setup of {source} moved to {destination}; {source} is now empty.", timeout=4)
+            self.reload(select=destination)
+            self.refresh_bindings()
+
+    def _panel(self, key: str) -> TestPanel:
+        return self.query_one(f"#test-{self._generation}-{self._keys.index(key)}", TestPanel)
+
+    def action_run_test(self) -> None:
+        key = self._current
+        self._testing = key
+        self._panel(key).start(self.pending_count())
+        self._run_setup_test(key)
+
+    @work(exclusive=True, group="connection-test", exit_on_error=False)
+    async def _run_setup_test(self, key: str) -> None:
+        company = None if key == DEFAULT else key
+        try:
+            result = await run_test("chorus", self.editor, company=company,
+                                    on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+        except Exception as error:  # noqa: BLE001 - the panel must end with a verdict
+            result = TestResult("chorus", key, [Step("Test", Outcome.FAILED, diagnosis=type(error).__name__)])
+        self.post_message(TestPanel.Finished(result))
+
+    def _test_step(self, event: TestPanel.StepDone) -> None:
+        self._panel(self._testing).add_step(event.step)
+
+    def _test_finished(self, event: TestPanel.Finished) -> None:
+        self._panel(self._testing).finish(event.result)
+
+    def action_cancel_or_back(self) -> None:
+        if self._test_running():
+            self.workers.cancel_group(self, "connection-test")
+            self._panel(self._testing).cancelled()
+            return
+        self.screen.action_back()
