@@ -103,28 +103,40 @@ class ChorusSetupsView(SectionView):
         Binding("escape", "cancel_or_back", "Menu", show=False),
     ]
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._generation = 0
+        self._keys: list[str] = []
+        self._wanted: str | None = None
+        self._testing = DEFAULT
+
     def compose(self) -> ComposeResult:
         yield Static(" > ".join(SECTION.menu), classes="section-title")
-        yield TabbedContent(id="setup-tabs")
         yield Static("", id="field-help", classes="field-help")
 
     def reload(self, select: str | None = None) -> None:
         """Rebuild every tab from the file (after a save elsewhere, a copy, a company added)."""
         self._forms.clear()
-        tabs = self.query_one("#setup-tabs", TabbedContent)
-        target = select or self._current or DEFAULT
-        tabs.clear_panes()
-        # Panes are removed asynchronously: new ids per generation never collide with leaving ones.
-        self._generation = getattr(self, "_generation", 0) + 1
+        wanted = select or self._wanted or self._current or DEFAULT
         keys = self.editor.listed_keys(SECTION)
-        for index, key in enumerate(keys):
-            tabs.add_pane(TabPane(str(key), self._tab_body(index, key), id=f"tab-{self._generation}-{index}"))
-        self._keys = keys
-        if target in keys:
-            self.call_after_refresh(self._activate, target)
+        wanted = wanted if wanted in keys else DEFAULT
+        # A new TabbedContent opened on the wanted tab; ids carry a generation, so they never
+        # collide with the old one's, which is removed asynchronously.
+        self._generation += 1
+        self._keys, self._current, self._wanted = keys, wanted, None
+        panes = [TabPane(str(key), self._tab_body(index, key), id=f"tab-{self._generation}-{index}")
+                 for index, key in enumerate(keys)]
+        for old in self.query(".setup-tabs"):
+            old.remove()
+        tabs = TabbedContent(initial=f"tab-{self._generation}-{keys.index(wanted)}",
+                             id=f"setup-tabs-{self._generation}", classes="setup-tabs")
+        for pane in panes:
+            tabs.compose_add_child(pane)  # what `with TabbedContent():` does in a compose method
+        self.mount(tabs, before=self.query_one("#field-help"))
+        self.refresh_bindings()
 
     def _activate(self, key: str) -> None:
-        tabs = self.query_one("#setup-tabs", TabbedContent)
+        tabs = self.query_one(f"#setup-tabs-{self._generation}", TabbedContent)
         tabs.active = f"tab-{self._generation}-{self._keys.index(key)}"
         self._current = key
         self.refresh_bindings()
@@ -168,13 +180,19 @@ class ChorusSetupsView(SectionView):
     def focus_first_field(self) -> None:
         if self.form is not None:
             self.focus_field(None)  # now, or once the tab's form is mounted
+            return
+        tabs = self.query(f"#setup-tabs-{self._generation} Tabs")
+        if tabs:
+            tabs.first().focus()
         else:
-            self.query_one("#setup-tabs", TabbedContent).query_one("Tabs").focus()
+            self.call_after_refresh(self.focus_first_field)
 
     def show_record(self, record_key: str | None) -> RecordForm | None:
-        """Bring the tab of a company forward."""
-        if record_key in getattr(self, "_keys", []):
+        """Bring the tab of a company forward (or open on it, if the tabs are not built yet)."""
+        if record_key in self._keys and self.query(f"#setup-tabs-{self._generation}"):
             self._activate(record_key)
+        else:
+            self._wanted = record_key
         return self.form
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

@@ -36,7 +36,13 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("ctrl+n", "create a record; in Certificates, import a DER or PEM file"),
         ("F8", "delete the record (asks first)"),
     ]),
-    ("Test (Dematerialization, API Sirene)", [
+    ("Special parameters > Chorus", [
+        ("← →", "from the tab bar: the ***** tab, then one tab per company (ctrl+p and a code jumps there)"),
+        ("F6", "give the company its own setup (used once complete and switched on)"),
+        ("F7", "discard the tab's setup (asks first); the company falls back to *****"),
+        ("F9", "copy to company: move the setup to another company, emptying this one"),
+    ]),
+    ("Test (every interface with a Test button)", [
         ("F5", "run the live Test with the saved values, step by step"),
         ("Escape", "cancel a running Test"),
     ]),

@@ -74,3 +74,25 @@ def test_failed_test_panel(snap_compare, demo_here: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(_app(demo_here), run_before=show_failure, terminal_size=(120, 40))
+
+
+def test_chorus_tabs_with_a_company_falling_back(snap_compare, demo_here: Path) -> None:
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+    from akadmin_tui.settings.session import ConfigOpener
+
+    SettingsEditor(ConfigOpener(demo_here).open(DEMO_PASSPHRASE)).apply(
+        schema.CHORUS_SPECIAL, "*****", {"enabled": True, "piste_client_id": "default-client",
+                                         "piste_secret": "s", "chorus_login": "TECH_DEFAULT@cpro.fr",
+                                         "chorus_password": "p"})
+
+    async def open_beta(pilot) -> None:
+        pilot.app.screen.open_section("chorus_special", focus=False)
+        await pilot.pause()
+        view = pilot.app.screen.query_one("#section-chorus_special")
+        view._activate("BETA")
+        await pilot.pause()
+        view.focus_first_field()
+        await pilot.pause()
+
+    assert snap_compare(_app(demo_here), run_before=open_beta, terminal_size=(100, 30))
