@@ -12,6 +12,7 @@ from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .screens.unlock import UnlockScreen
+from .batches.state import StateError, StateStore, state_path_for
 from .sandbox.fleet import Sandbox
 from .settings.editor import SettingsEditor
 from .settings.lock import LockedError
@@ -36,6 +37,7 @@ class AkadminApp(App[int]):
         super().__init__()
         self.opener = opener
         self.sandbox = sandbox
+        self.state: StateStore | None = None
         self.config = config
         self.editor: SettingsEditor | None = None
         self.host_name = host_name or socket.gethostname()
@@ -70,6 +72,11 @@ class AkadminApp(App[int]):
                 config, notice = self._current(config)
         self.config = config
         self.editor = SettingsEditor(config)
+        try:
+            self.state = StateStore(state_path_for(config.path))
+        except StateError as error:
+            self.state = None
+            notice = (notice + " " if notice else "") + f"No Test history: {error}."
         main = MainScreen(self.editor, notice, sandbox=self.sandbox)
         if isinstance(self.screen, UnlockScreen):
             self.switch_screen(main)
@@ -92,6 +99,8 @@ class AkadminApp(App[int]):
     def on_unmount(self) -> None:
         if self.config is not None:
             self.config.lock.release()
+        if self.state is not None:
+            self.state.close()
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = False) -> None:

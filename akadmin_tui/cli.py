@@ -154,6 +154,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
     findings = SettingsEditor(config).findings()
     findings += _undecryptable(config)
+    findings += _environment_findings(config)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if args.json:
         print(json.dumps({"config": str(config.path), "mac": "valid", "ok": not errors,
@@ -165,6 +166,24 @@ def cmd_check(args: argparse.Namespace) -> int:
         summary = f"{config.path}: MAC valid, {len(errors)} error(s), {len(findings) - len(errors)} warning(s)"
         print(summary, file=sys.stderr)
     return EXIT_USAGE if errors else EXIT_OK
+
+
+def _environment_findings(config: ConfigFile) -> list[Finding]:
+    from .batches.state import StateError, StateStore, chorus_environment_warnings, state_path_for
+
+    path = state_path_for(config.path)
+    if not path.exists():
+        return []
+    try:
+        store = StateStore(path)
+    except StateError as error:
+        return [Finding("state", str(error), Severity.WARNING)]
+    try:
+        warnings = chorus_environment_warnings(config.plain(), store)
+    finally:
+        store.close()
+    return [Finding(format_key(schema.CHORUS_SPECIAL.table + (key,)), text, Severity.WARNING)
+            for key, text in warnings.items()]
 
 
 def _undecryptable(config: ConfigFile) -> list[Finding]:
@@ -365,8 +384,29 @@ def cmd_test(args: argparse.Namespace) -> int:
     result = asyncio.run(run_test(target.name, SettingsEditor(config), company=args.company))
     print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else result.to_text())
     if result.passed:
+        if target.name == "chorus":
+            _remember_chorus_pass(config, args.company)
         return EXIT_OK
     return EXIT_USAGE if is_configuration_error(result) else EXIT_FAILED
+
+
+def _remember_chorus_pass(config: ConfigFile, company: str | None) -> None:
+    """Record which environment a Chorus setup last passed on (for the environment-change warning)."""
+    from .batches.state import StateError, StateStore, state_path_for
+    from .settings.resolve import resolve_chorus
+
+    setup = resolve_chorus(config.plain(), company).setup
+    environment = SettingsEditor(config).values(schema.CHORUS).get("environment", "")
+    try:
+        store = StateStore(state_path_for(config.path))
+    except StateError as error:
+        print(f"warning: {error}", file=sys.stderr)
+        return
+    try:
+        if setup:
+            store.record_pass("chorus", setup, environment)
+    finally:
+        store.close()
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:

@@ -11,10 +11,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from ..batches.state import chorus_environment_warnings
 from ..connectors.registry import run_test
 from ..connectors.result import Outcome, Step, TestResult
 from ..settings import schema
 from ..settings.editor import ChangeRefused
+from ..settings.resolve import resolve_chorus
 from ..settings.store import SaveError
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
@@ -156,8 +158,23 @@ class ChorusSetupsView(SectionView):
             parts.append(form)
         else:
             parts.append(Static(self._fallback_text(key), classes="setup-state", markup=False))
+        history = self._history(key)
+        if history:
+            parts.append(Static(history, classes="setup-history", markup=False))
         parts.append(TestPanel(f"CHORUS PRO for {key}", id=f"test-{self._generation}-{index}"))
         return VerticalScroll(*parts, classes="record-area")
+
+    def _history(self, key: str) -> str:
+        """When this setup last passed its Test, and the warning when the environment changed since."""
+        state = getattr(self.app, "state", None)
+        if state is None:
+            return ""
+        last = state.last_pass("chorus", key)
+        if last is None:
+            return ""
+        warning = chorus_environment_warnings(self.editor.config.plain(), state).get(key)
+        line = f"Test last passed on {last.passed_at:%Y-%m-%d %H:%M} UTC against {last.environment}."
+        return f"{line}\n⚠ {warning[0].upper()}{warning[1:]}" if warning else line
 
     def _fallback_text(self, key: str) -> str:
         default = self.editor.values(SECTION, DEFAULT)
@@ -287,6 +304,10 @@ class ChorusSetupsView(SectionView):
 
     def _test_finished(self, event: TestPanel.Finished) -> None:
         self._panel(self._testing).finish(event.result)
+        state = getattr(self.app, "state", None)
+        setup = resolve_chorus(self.editor.config.plain(), None if self._testing == DEFAULT else self._testing).setup
+        if event.result.passed and state is not None and setup:
+            state.record_pass("chorus", setup, self.editor.values(schema.CHORUS).get("environment", ""))
 
     def action_cancel_or_back(self) -> None:
         if self._test_running():

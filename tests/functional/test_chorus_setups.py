@@ -73,6 +73,7 @@ async def test_enable_fill_save_and_test_a_company_setup(demo_path: Path, sandbo
         await pilot.pause()
         panel = view.query_one(f"#test-{view._generation}-2", TestPanel)
         assert panel.has_class("-passed")
+        assert app.state.last_pass("chorus", "BETA").environment == "qualification"
     assert "demo-acme-secret" not in demo_path.read_text()
 
 

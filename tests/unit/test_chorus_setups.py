@@ -67,3 +67,35 @@ def test_resolve_and_copy_commands(akadmin, editor: SettingsEditor, config_path:
     code, _, err = akadmin("chorus", "copy", "--from", "ACME", "--to", "BETA", *base)
     assert code == 2 and "already has a specific setup; add --yes" in err
     assert akadmin("chorus", "copy", "--from", "ACME", "--to", "BETA", "--yes", *base)[0] == 0
+
+
+def test_an_environment_change_since_the_last_pass_is_flagged(akadmin, editor: SettingsEditor,
+                                                              config_path: Path, key_file: Path) -> None:
+    from akadmin_tui.batches.state import StateStore, chorus_environment_warnings, state_path_for
+
+    editor.config.lock.release()
+    editor.apply(schema.CHORUS_SPECIAL, "ACME", {"enabled": True, **SETUP})
+    store = StateStore(state_path_for(config_path))
+    store.record_pass("chorus", "ACME", "production")
+    assert chorus_environment_warnings(editor.config.plain(), store) == {}
+    editor.apply(schema.CHORUS, None, {"environment": "qualification", "max_calls_per_second": 1})
+    warnings = chorus_environment_warnings(editor.config.plain(), store)
+    assert "last passed on production" in warnings["ACME"] and "now qualification" in warnings["ACME"]
+    store.close()
+    code, _, err = akadmin("check", "--config", str(config_path), "--key-file", str(key_file))
+    assert code == 0 and "warning: special_parameters.chorus.ACME: its Test last passed on production" in err
+    assert oct(state_path_for(config_path).stat().st_mode & 0o777) == "0o600"
+
+
+def test_the_state_database_is_migrated_and_refuses_a_newer_schema(tmp_path: Path) -> None:
+    import sqlite3
+
+    from akadmin_tui.batches.state import StateError, StateStore
+
+    path = tmp_path / "x.state.sqlite"
+    StateStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(StateError, match="newer akadmin"):
+        StateStore(path)

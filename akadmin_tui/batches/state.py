@@ -1,0 +1,104 @@
+"""The state database beside the config (SQLite, WAL): what akadmin remembers between runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..settings import schema
+from ..settings.validate import effective, records_of
+
+# Each migration brings the schema one version up; the list only ever grows.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE test_results (
+        section TEXT NOT NULL,
+        target TEXT NOT NULL,
+        environment TEXT NOT NULL DEFAULT '',
+        passed_at TEXT NOT NULL,
+        PRIMARY KEY (section, target)
+    );
+    """,
+]
+
+
+class StateError(Exception):
+    """The state database cannot be used; the text says why."""
+
+
+@dataclass(frozen=True)
+class LastPass:
+    """When a Test last passed for a target, and against which environment."""
+
+    environment: str
+    passed_at: dt.datetime
+
+
+def state_path_for(config_path: Path) -> Path:
+    """Where the state database of a config lives: beside it."""
+    return config_path.with_name(config_path.stem + ".state.sqlite")
+
+
+class StateStore:
+    """A small SQLite database, migrated on open, safe to share between the console and commands."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._db = sqlite3.connect(path, timeout=5, isolation_level=None)
+            path.chmod(0o600)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise StateError(f"the state database {path} cannot be used: {error}") from None
+        except OSError as error:
+            raise StateError(f"the state database {path} cannot be opened: {error.strerror or error}") from None
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise StateError(f"{self.path} was written by a newer akadmin (schema {version}); upgrade akadmin")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in (part for part in script.split(";") if part.strip()):
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute("COMMIT")
+            except sqlite3.DatabaseError:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def record_pass(self, section: str, target: str, environment: str, when: dt.datetime | None = None) -> None:
+        """Remember that a Test passed now (or at `when`)."""
+        stamp = (when or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+        self._db.execute(
+            "INSERT INTO test_results (section, target, environment, passed_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(section, target) DO UPDATE SET environment = excluded.environment, passed_at = excluded.passed_at",
+            (section, target, environment, stamp))
+
+    def last_pass(self, section: str, target: str) -> LastPass | None:
+        """When the Test of `target` last passed, if ever."""
+        row = self._db.execute("SELECT environment, passed_at FROM test_results WHERE section = ? AND target = ?",
+                               (section, target)).fetchone()
+        return LastPass(row[0], dt.datetime.fromisoformat(row[1])) if row else None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+
+def chorus_environment_warnings(document: dict, store: StateStore) -> dict[str, str]:
+    """Chorus setups whose last passing Test was against the other environment, with the warning."""
+    current = effective(schema.CHORUS, records_of(schema.CHORUS, document).get(None)).get("environment", "")
+    warnings = {}
+    for key in records_of(schema.CHORUS_SPECIAL, document):
+        last = store.last_pass("chorus", key)
+        if last is not None and last.environment and last.environment != current:
+            warnings[key] = (f"its Test last passed on {last.environment} ({last.passed_at:%Y-%m-%d}), but the "
+                             f"environment is now {current}: the Piste Client ID and Piste Secret must differ "
+                             "between production and test environments; update them and run the Test again.")
+    return warnings
