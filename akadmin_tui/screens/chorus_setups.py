@@ -213,7 +213,7 @@ class ChorusSetupsView(SectionView):
         return self.form
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_record", "delete_record"):
+        if action in ("new_record", "delete_record", "fill_from_sirene"):
             return False  # companies come from Companies; a setup is enabled or disabled here
         key = self._current
         has_setup = bool(key and self.editor.stored(SECTION, key))

@@ -35,6 +35,7 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("Enter", "go to the record's fields"),
         ("ctrl+n", "create a record; in Certificates, import a DER or PEM file"),
         ("F8", "delete the record (asks first)"),
+        ("F4", "in Companies: fill the name from the SIRET (SIRENE API)"),
     ]),
     ("Special parameters > Chorus", [
         ("← →", "from the tab bar: the ***** tab, then one tab per company (ctrl+p and a code jumps there)"),

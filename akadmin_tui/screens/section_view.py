@@ -53,6 +53,7 @@ class SectionView(Vertical):
         Binding("ctrl+n", "new_record", "New", tooltip="Create a record"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the selected record"),
         Binding("f5", "run_test", "Test", tooltip="Test the connection with the saved values"),
+        Binding("f4", "fill_from_sirene", "Name from Sirene", tooltip="Fill the company's name from its SIRET"),
         Binding("escape", "cancel_or_back", "Menu", show=False),
     ]
 
@@ -279,6 +280,10 @@ class SectionView(Vertical):
             return self.section.shape is Shape.COLLECTION
         if action == "run_test":
             return self.test_title is not None
+        if action == "fill_from_sirene":
+            sirene = self.editor.values(schema.SIRENE)
+            return (self.section is schema.COMPANIES and not self.editor.read_only and self.form is not None
+                    and bool(sirene.get("enabled") and sirene.get("token")))
         if action == "delete_record":
             if self.editor.read_only or self.section.shape is Shape.TABLE:
                 return False
@@ -326,6 +331,39 @@ class SectionView(Vertical):
     def _test_finished(self, event: TestPanel.Finished) -> None:
         self.query_one(TestPanel).finish(event.result)
 
+    def action_fill_from_sirene(self) -> None:
+        form = self.form
+        if form is None:
+            return
+        siret = form.row("siret").raw_text().strip()
+        if not siret:
+            self.app.notify("Type the company's SIRET first.", timeout=3)
+            return
+        self._lookup_name(siret)
+
+    @work(exclusive=True, group="sirene-lookup", exit_on_error=False)
+    async def _lookup_name(self, siret: str) -> None:
+        try:
+            answer, failed = await run_try("sirene", self.editor, [siret]), False
+        except TryFailed as error:
+            answer, failed = str(error), True
+        except Exception as error:  # noqa: BLE001 - only the kind: the text could quote the key
+            answer, failed = f"INSEE could not be asked ({type(error).__name__}).", True
+        self.post_message(TryPanel.Answered(answer, failed))
+
+    @on(TryPanel.Answered)
+    def _sirene_name(self, event: TryPanel.Answered) -> None:
+        if self.section is not schema.COMPANIES:
+            return
+        event.stop()
+        if event.failed:
+            self.app.notify(event.text, title="Not filled", severity="error")
+            return
+        name = event.text.split("\n", 1)[0].removesuffix("  (closed)")
+        self.form.row("name").set_value(name)
+        self.form.refresh_problems()
+        self.app.notify(f"Name filled from INSEE: {name}. Save it with F2.", timeout=4)
+
     @on(TryPanel.Requested)
     def _try_requested(self, event: TryPanel.Requested) -> None:
         self._run_try(event.values)
@@ -342,7 +380,9 @@ class SectionView(Vertical):
 
     @on(TryPanel.Answered)
     def _try_answered(self, event: TryPanel.Answered) -> None:
-        self.query_one(TryPanel).show(event.text, error=event.failed)
+        panels = self.query(TryPanel)
+        if panels:
+            panels.first().show(event.text, error=event.failed)
 
     def _test_running(self) -> bool:
         return any(w.group == "connection-test" and w.is_running for w in self.workers)

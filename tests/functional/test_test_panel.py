@@ -120,3 +120,19 @@ async def test_a_fault_switched_on_in_the_sandbox_screen_fails_the_test(demo_pat
         await pilot.pause()
         text = panel_text(app)
         assert "✗ PISTE token" in text and "invalid_client" in text
+
+
+async def test_a_company_name_is_filled_from_its_siret(demo_path: Path, sandbox) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.screen.open_section("companies")
+        await pilot.pause(0.3)
+        view = app.screen.query_one("#section-companies")
+        view.form.row("siret").editor.value = "44163946500018"
+        await pilot.pause()
+        await pilot.press("f4")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert view.form.row("name").raw_text() == "GAMMA SERVICES"
+        assert view.form.row("name").modified
