@@ -145,7 +145,21 @@ class ChorusSetupsView(SectionView):
 
     def _tab_body(self, index: int, key: str) -> VerticalScroll:
         stored = self.editor.stored(SECTION, key)
-        parts: list = []
+        has_setup = key == DEFAULT or bool(stored)
+        read_only = self.editor.read_only
+        # The seed's buttons at the top right of a tab; each one also has its key.
+        actions = [Button("Enable (F6)", classes="setup-action", compact=True, name="enable_setup",
+                          disabled=read_only or has_setup),
+                   Button("Disable (F7)", classes="setup-action", compact=True, name="disable_setup",
+                          disabled=read_only or not has_setup),
+                   Button("Copy to… (F9)", classes="setup-action", compact=True, name="copy_setup",
+                          disabled=read_only or not has_setup),
+                   Button("Test (F5)", classes="setup-action", compact=True, name="run_test")]
+        if key == DEFAULT:
+            actions.pop(0)
+        for button in actions:
+            button.can_focus = False
+        parts: list = [Horizontal(*actions, classes="setup-actions")]
         if key == DEFAULT:
             parts.append(Static(DEFAULT_WARNING, classes="setup-warning"))
         if key == DEFAULT or stored:
@@ -185,6 +199,11 @@ class ChorusSetupsView(SectionView):
                  for field in SECTION.fields if field.key != "enabled"]
         return "\n".join([f"{key} has no specific setup: the ***** setup applies, with these values "
                           "(F6 enables a specific setup):", *shown])
+
+    @on(Button.Pressed, ".setup-action")
+    async def _action_button(self, event: Button.Pressed) -> None:
+        event.stop()
+        await self.run_action(str(event.button.name))
 
     @on(TabbedContent.TabActivated)
     def _tab_changed(self, event: TabbedContent.TabActivated) -> None:

@@ -154,3 +154,18 @@ async def test_the_palette_opens_a_company_tab_by_its_code(demo_path: Path) -> N
         await pilot.pause(0.5)
         view = app.screen.query_one(f"#section-{SECTION.id}", ChorusSetupsView)
         assert view._current == "BETA"
+
+
+async def test_the_tab_buttons_run_the_same_actions(demo_path: Path) -> None:
+    from textual.widgets import Button
+
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        view = await open_tab(app, pilot, "BETA")
+        pane = view.query_one(f"#tab-{view._generation}-2")
+        enable = next(b for b in pane.query(Button) if b.name == "enable_setup")
+        assert not enable.disabled
+        enable.press()
+        await pilot.pause(0.3)
+        assert SettingsEditor(reload(demo_path)).exists(SECTION, "BETA")
