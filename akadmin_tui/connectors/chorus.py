@@ -10,7 +10,7 @@ import httpx
 
 from .probe import Probe
 from .result import Outcome, TestResult
-from .tokens import SHARED, TokenCache, cache_key
+from .tokens import SHARED, TokenCache, cache_key, token_step
 
 STRUCTURES_PATH = "transverses/v1/recuperer/structures/actives/fournisseur"
 
@@ -39,12 +39,6 @@ class ChorusAccount:
     def api(self, path: str) -> str:
         """The full URL of an API path under the configured base."""
         return self.url.rstrip("/") + "/" + path.lstrip("/")
-
-
-def _token_business(body: Any) -> str | None:
-    if not isinstance(body, dict) or not body.get("access_token"):
-        return "PISTE answered without an access_token."
-    return None
 
 
 def _token_refused(response: httpx.Response) -> str | None:
@@ -92,20 +86,11 @@ def _account_refused(response: httpx.Response) -> str | None:
 async def fetch_token(probe: Probe, client: httpx.AsyncClient, account: ChorusAccount,
                       cache: TokenCache) -> str | None:
     """A PISTE access token from the cache, or fetched as a step of the Test."""
-    key = cache_key(account.auth_url, account.client_id, account.client_secret)
-    cached = cache.get(key)
-    if cached:
-        probe.passed("PISTE token", "reused a cached token, still valid")
-        return cached
     form = {"grant_type": "client_credentials", "client_id": account.client_id,
             "client_secret": account.client_secret, "scope": "openid"}
-    reply = await probe.call("PISTE token", client, "POST", account.auth_url, form=form,
-                             business=_token_business, on_status=_token_refused,
-                             describe=lambda b: f"Bearer token, expires in {b.get('expires_in', '?')} s")
-    if reply is None:
-        return None
-    cache.put(key, reply.body["access_token"], reply.body.get("expires_in"))
-    return reply.body["access_token"]
+    return await token_step(probe, client, step="PISTE token", service="PISTE", url=account.auth_url, form=form,
+                            key=cache_key(account.auth_url, account.client_id, account.client_secret), cache=cache,
+                            on_status=_token_refused)
 
 
 async def test_connection(account: ChorusAccount, client: httpx.AsyncClient, *, cache: TokenCache = SHARED,

@@ -10,7 +10,7 @@ import httpx
 
 from .probe import Probe
 from .result import Outcome, TestResult
-from .tokens import SHARED, TokenCache, cache_key
+from .tokens import SHARED, TokenCache, cache_key, token_step
 
 PRODUCTION_AUTH_URL = "https://auth.inqom.com/identity/connect/token"
 PRODUCTION_API_URL = "https://wa-fred-accounting-documents-prod.azurewebsites.net"
@@ -135,29 +135,14 @@ def _describe_documents(folder: str | int):
     return describe
 
 
-def _token_business(body: Any) -> str | None:
-    if not isinstance(body, dict) or not body.get("access_token"):
-        return "Inqom answered without an access_token."
-    return None
-
-
 async def fetch_token(probe: Probe, client: httpx.AsyncClient, account: InqomAccount,
                       cache: TokenCache) -> str | None:
     """An Inqom access token from the cache, or fetched as a step of the Test."""
     key = cache_key(account.auth_url, account.client_id, account.client_secret, account.username, account.password)
-    cached = cache.get(key)
-    if cached:
-        probe.passed(TOKEN_STEP, "reused a cached token, still valid")
-        return cached
     form = {"grant_type": "password", "client_id": account.client_id, "client_secret": account.client_secret,
             "username": account.username, "password": account.password, "scope": SCOPE}
-    reply = await probe.call(TOKEN_STEP, client, "POST", account.auth_url, form=form,
-                             business=_token_business, on_status=_token_refused,
-                             describe=lambda b: f"Bearer token, expires in {b.get('expires_in', '?')} s")
-    if reply is None:
-        return None
-    cache.put(key, reply.body["access_token"], reply.body.get("expires_in"))
-    return reply.body["access_token"]
+    return await token_step(probe, client, step=TOKEN_STEP, service="Inqom", url=account.auth_url, form=form,
+                            key=key, cache=cache, on_status=_token_refused)
 
 
 async def test_connection(account: InqomAccount, client: httpx.AsyncClient, *, cache: TokenCache = SHARED,

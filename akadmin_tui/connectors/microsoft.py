@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 import httpx
 
 from .probe import Probe, Reply
 from .result import Outcome
-from .tokens import TokenCache, cache_key
+from .tokens import TokenCache, cache_key, token_step
 
 DEFAULT_AUTHORITY = "https://login.microsoftonline.com"
 EWS_SCOPE = "https://outlook.office365.com/.default"
@@ -72,30 +71,16 @@ def _refused(tenant: str, client_id: str, scope: str) -> Callable[[httpx.Respons
     return explain
 
 
-def _token_business(body: Any) -> str | None:
-    if not isinstance(body, dict) or not body.get("access_token"):
-        return "Microsoft answered without an access_token."
-    return None
-
-
 async def fetch_token(probe: Probe, client: httpx.AsyncClient, *, authority_url: str = DEFAULT_AUTHORITY,
                       tenant: str, client_id: str, client_secret: str, scope: str,
                       cache: TokenCache) -> str | None:
     """An app-only access token from the cache, or fetched as the step "Microsoft token"."""
     key = token_key(authority_url=authority_url, tenant=tenant, client_id=client_id,
                     client_secret=client_secret, scope=scope)
-    cached = cache.get(key)
-    if cached:
-        probe.passed(TOKEN_STEP, "reused a cached token, still valid")
-        return cached
     form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": client_secret, "scope": scope}
-    reply = await probe.call(TOKEN_STEP, client, "POST", token_url(authority_url, tenant), form=form,
-                             business=_token_business, on_status=_refused(tenant, client_id, scope),
-                             describe=lambda b: f"Bearer token for {scope}, expires in {b.get('expires_in', '?')} s")
-    if reply is None:
-        return None
-    cache.put(key, reply.body["access_token"], reply.body.get("expires_in"))
-    return reply.body["access_token"]
+    return await token_step(probe, client, step=TOKEN_STEP, service="Microsoft", url=token_url(authority_url, tenant),
+                            form=form, key=key, cache=cache, on_status=_refused(tenant, client_id, scope),
+                            what=f"Bearer token for {scope}")
 
 
 async def with_token(probe: Probe, client: httpx.AsyncClient, step: str, call: Callable[[str], Awaitable[Reply | None]],

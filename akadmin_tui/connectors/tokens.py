@@ -64,3 +64,24 @@ def lifetime(announced: object, default: float = 3600.0) -> float:
 
 
 SHARED = TokenCache()
+
+
+async def token_step(probe, client, *, step: str, service: str, url: str, form: dict, key: tuple[str, ...],
+                     cache: TokenCache, on_status=None, what: str = "Bearer token", headers=None) -> str | None:
+    """An OAuth access token from the cache, or fetched as one step of a Test (and cached)."""
+    cached = cache.get(key)
+    if cached:
+        probe.passed(step, "reused a cached token, still valid")
+        return cached
+
+    def has_token(body) -> str | None:
+        if not isinstance(body, dict) or not body.get("access_token"):
+            return f"{service} answered without an access_token."
+        return None
+
+    reply = await probe.call(step, client, "POST", url, form=form, headers=headers, business=has_token,
+                             on_status=on_status, describe=lambda b: f"{what}, expires in {b.get('expires_in', '?')} s")
+    if reply is None:
+        return None
+    cache.put(key, reply.body["access_token"], reply.body.get("expires_in"))
+    return reply.body["access_token"]
