@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from .diagnose import json_object
 from .probe import Probe
 from .result import Outcome, TestResult
 from .tokens import SHARED, TokenCache, cache_key, token_step
@@ -44,11 +45,8 @@ class ChorusAccount:
 def _token_refused(response: httpx.Response) -> str | None:
     if response.status_code not in (400, 401):
         return None
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    said = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k)) if isinstance(body, dict) else ""
+    body = json_object(response)
+    said = ": ".join(str(body[k]) for k in ("error", "error_description") if body.get(k))
     return (f"PISTE refused the application's credentials ({response.status_code}{', ' + said if said else ''}). "
             "Check the Piste Client ID and Piste Secret, that the application subscribed to the CHORUS PRO APIs, "
             "and that they belong to this environment (production and qualification use different ones).")

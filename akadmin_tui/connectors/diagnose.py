@@ -89,6 +89,15 @@ async def diagnose_exception(error: Exception, url: str, timeout_s: float, conne
     return f"The call to {host} failed ({type(error).__name__})."
 
 
+def json_object(response: httpx.Response) -> dict:
+    """The body as a JSON object, or {} when it is not one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _same(text: str) -> str:
     return text
 

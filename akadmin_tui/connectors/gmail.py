@@ -15,6 +15,7 @@ import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from .diagnose import json_object
 from .files import UnreadableFile, read_limited
 from .probe import Probe
 from .result import TestResult
@@ -142,11 +143,8 @@ def _token_refused(account: GmailAccount, key: ServiceAccountKey):
     def explain(response: httpx.Response) -> str | None:
         if response.status_code not in (400, 401, 403):
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            return None
-        if not isinstance(body, dict) or not body.get("error"):
+        body = json_object(response)
+        if not body.get("error"):
             return None
         error, text = str(body["error"]), str(body.get("error_description", ""))
         said = f"{error}: {text}" if text else error

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from .diagnose import json_object
 from .probe import Probe
 from .result import Outcome, TestResult
 from .tokens import SHARED, TokenCache, cache_key, token_step
@@ -54,17 +55,9 @@ class InqomAccount:
         return self.api_url.rstrip("/") + "/" + DOCUMENTS_PATH.format(folder=str(self.folder_id).strip())
 
 
-def _body(response: httpx.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _said(response: httpx.Response) -> str:
     """Inqom's own words: OAuth error fields, or an ASP.NET problem's title and field errors."""
-    body = _body(response)
+    body = json_object(response)
     parts = [str(body[k]) for k in ("error", "error_description", "title", "detail", "message") if body.get(k)]
     errors = body.get("errors")
     if isinstance(errors, dict):
@@ -78,7 +71,7 @@ def _token_refused(response: httpx.Response) -> str | None:
         return RETRY_LATER.format(status=status) + (f" Inqom says: {said}." if said else "")
     if status not in (400, 401):
         return None
-    error = _body(response).get("error", "")
+    error = json_object(response).get("error", "")
     what = {
         "invalid_client": "the API client was refused: check the Client ID and Client Secret of the Inqom API client",
         "invalid_grant": "the user was refused: check the Username (the access account's e-mail) and its Password",

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
+from .diagnose import json_object
 from .probe import Probe, Reply
 from .result import Outcome
 from .tokens import TokenCache, cache_key, token_step
@@ -54,11 +55,7 @@ def _refused(tenant: str, client_id: str, scope: str) -> Callable[[httpx.Respons
     def explain(response: httpx.Response) -> str | None:
         if response.status_code not in (400, 401):
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            body = {}
-        body = body if isinstance(body, dict) else {}
+        body = json_object(response)
         # The description ends with trace and correlation ids: only its first line helps.
         said = str(body.get("error_description") or "").splitlines()[0:1]
         match = re.match(r"AADSTS(\d+)", said[0]) if said else None

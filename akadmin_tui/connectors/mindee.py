@@ -8,7 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .diagnose import error_text
+from .diagnose import error_text, json_object
 from .probe import Probe
 from .result import TestResult
 
@@ -94,7 +94,7 @@ def _key_refused(account: MindeeAccount):
             return f"Mindee blocks inference for this account (403).{said} Check the account's plan and API access."
         if response.status_code == 413:
             return f"The file is too large for Mindee (413).{said}"
-        if response.status_code == 400 and "api_request" in _json(response):
+        if response.status_code == 400 and "api_request" in json_object(response):
             return (f"Mindee refused the document (400).{said} Send a JPEG, PNG, WEBP, TIFF, HEIC or PDF receipt, "
                     "not too large and with few pages.")
         return None
@@ -103,19 +103,11 @@ def _key_refused(account: MindeeAccount):
 
 def _details(response: httpx.Response) -> str:
     """V1's `error.details`, which names the field at fault (a string, or field → messages)."""
-    error = (_json(response).get("api_request") or {}).get("error") or {}
+    error = (json_object(response).get("api_request") or {}).get("error") or {}
     details = error.get("details") if isinstance(error, dict) else None
     if isinstance(details, dict):
         details = "; ".join(f"{k}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in details.items())
     return f" ({str(details).rstrip('.')})" if details else ""
-
-
-def _json(response: httpx.Response) -> dict:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _v1_business(body: Any) -> str | None:

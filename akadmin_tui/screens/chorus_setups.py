@@ -90,7 +90,7 @@ class CopyToCompanyScreen(ModalScreen[str | None]):
         self.query_one("#copy-targets", OptionList).action_cursor_up()
 
 
-class ChorusSetupsView(SectionView):
+class ChorusSetupsView(SectionView, inherit_bindings=False):
     """One tab for ***** and one per company; each shows its specific setup or the fallback in force."""
 
     BINDINGS = [
@@ -232,8 +232,6 @@ class ChorusSetupsView(SectionView):
         return self.form
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("new_record", "delete_record", "fill_from_sirene"):
-            return False  # companies come from Companies; a setup is enabled or disabled here
         key = self._current
         has_setup = bool(key and self.editor.stored(SECTION, key))
         if action == "enable_setup":
