@@ -171,7 +171,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _environment_findings(config: ConfigFile) -> list[Finding]:
     from .batches.state import StateError, StateStore, chorus_environment_warnings, state_path_for
 
-    path = state_path_for(config.path)
+    path = state_path_for(config.path, config.plain())
     if not path.exists():
         return []
     try:
@@ -398,7 +398,7 @@ def _remember_chorus_pass(config: ConfigFile, company: str | None) -> None:
     setup = resolve_chorus(config.plain(), company).setup
     environment = SettingsEditor(config).values(schema.CHORUS).get("environment", "")
     try:
-        store = StateStore(state_path_for(config.path))
+        store = StateStore(state_path_for(config.path, config.plain()))
     except StateError as error:
         print(f"warning: {error}", file=sys.stderr)
         return
@@ -640,6 +640,10 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--fault", metavar="NAME=FAULT", action="append",
                          help="start an emulator with a fault on (e.g. piste=503); repeatable")
     sandbox.set_defaults(func=cmd_sandbox)
+
+    from .cli_batches import add_commands
+
+    add_commands(sub, _common, _passphrase_stdin)
 
     demo = sub.add_parser("demo", help="open the console on a demo configuration")
     demo.add_argument("--reset", action="store_true", help="start again from the sample configuration")

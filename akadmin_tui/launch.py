@@ -40,8 +40,15 @@ def run_demo(*, reset: bool = False) -> int:
     folder = locations.demo_dir()
     path, key = folder / "config.toml", folder / "demo.key"
     if reset:
-        for leftover in (path, backup_path_for(path), key):
+        import shutil
+
+        from .batches.state import invoice_files_dir, state_path_for
+
+        state = state_path_for(path)
+        for leftover in (path, backup_path_for(path), key, state, state.with_name(state.name + "-wal"),
+                         state.with_name(state.name + "-shm")):
             leftover.unlink(missing_ok=True)
+        shutil.rmtree(invoice_files_dir(state), ignore_errors=True)
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         key.unlink(missing_ok=True)
@@ -62,6 +69,7 @@ def run_demo(*, reset: bool = False) -> int:
         else:
             try:
                 sandbox.point(SettingsEditor(config), folder)  # ports change at every start
+                _prepare_demo_invoices(config, sandbox)
             finally:
                 config.lock.release()
         return run_console(opener, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
@@ -72,3 +80,19 @@ def run_demo(*, reset: bool = False) -> int:
             sandbox.stop()
 
 
+
+
+def _prepare_demo_invoices(config, sandbox) -> None:
+    """Give the demo invoices to pull statuses for, on CHORUS PRO's side as in the state database."""
+    from .batches.state import StateError, StateStore, state_path_for
+    from .sandbox import demo_invoices
+
+    try:
+        state = StateStore(state_path_for(config.path, config.plain()))
+    except StateError as error:
+        print(f"akadmin: no demo invoices: {error}", file=sys.stderr)
+        return
+    try:
+        demo_invoices.prepare(state, sandbox.piste)
+    finally:
+        state.close()

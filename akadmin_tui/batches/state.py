@@ -4,25 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..settings import schema
 from ..settings.validate import effective, records_of
-
-# Each migration brings the schema one version up; the list only ever grows.
-MIGRATIONS: list[str] = [
-    """
-    CREATE TABLE test_results (
-        section TEXT NOT NULL,
-        target TEXT NOT NULL,
-        environment TEXT NOT NULL DEFAULT '',
-        passed_at TEXT NOT NULL,
-        PRIMARY KEY (section, target)
-    );
-    """,
-]
-
+from .migrations import MIGRATIONS
 
 class StateError(Exception):
     """The state database cannot be used; the text says why."""
@@ -36,9 +26,18 @@ class LastPass:
     passed_at: dt.datetime
 
 
-def state_path_for(config_path: Path) -> Path:
-    """Where the state database of a config lives: beside it."""
+def state_path_for(config_path: Path, document: dict | None = None) -> Path:
+    """Where the state database of a config lives: Configuration > State database, else beside the config."""
+    chosen = ((document or {}).get("state") or {}).get("path") if isinstance(document, dict) else None
+    if isinstance(chosen, str) and chosen.strip():
+        path = Path(chosen.strip()).expanduser()
+        return path if path.is_absolute() else config_path.parent / path
     return config_path.with_name(config_path.stem + ".state.sqlite")
+
+
+def invoice_files_dir(state_path: Path) -> Path:
+    """Where imported invoice files are kept, so a deposit never depends on the original file."""
+    return state_path.with_name(state_path.name + ".invoices")
 
 
 class StateStore:
@@ -48,14 +47,43 @@ class StateStore:
         self.path = path
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._db = sqlite3.connect(path, timeout=5, isolation_level=None)
+            # One connection shared by the event loop and worker threads, serialised by a lock.
+            self._db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
             path.chmod(0o600)
             self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._migrate()
         except sqlite3.DatabaseError as error:
             raise StateError(f"the state database {path} cannot be used: {error}") from None
         except OSError as error:
             raise StateError(f"the state database {path} cannot be opened: {error.strerror or error}") from None
+
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE … COMMIT), rolled back when the block raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def query(self, sql: str, params: tuple | dict = ()) -> list[sqlite3.Row]:
+        """Rows of a read query, as sqlite3.Row (by name or index)."""
+        with self._lock:
+            cursor = self._db.execute(sql, params)
+            cursor.row_factory = sqlite3.Row
+            return cursor.fetchall()
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
+        """One statement in its own implicit transaction (autocommit)."""
+        with self._lock:
+            return self._db.execute(sql, params)
 
     def _migrate(self) -> None:
         version = self._db.execute("PRAGMA user_version").fetchone()[0]

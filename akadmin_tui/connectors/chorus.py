@@ -92,7 +92,7 @@ async def fetch_token(probe: Probe, client: httpx.AsyncClient, account: ChorusAc
 
 
 async def test_connection(account: ChorusAccount, client: httpx.AsyncClient, *, cache: TokenCache = SHARED,
-                          on_step=None, timeout_s: float = 30.0) -> TestResult:
+                          on_step=None, timeout_s: float = 30.0, limiter=None) -> TestResult:
     """Token, then the supplier's active structures with the technical account (CONNECTORS.md §1)."""
     result = TestResult("chorus", f"setup {account.setup}, {account.environment}" if account.setup else account.environment)
     probe = Probe(result, account.secrets(), on_step=on_step, timeout_s=timeout_s)
@@ -105,6 +105,8 @@ async def test_connection(account: ChorusAccount, client: httpx.AsyncClient, *, 
             return result
         headers = {"Authorization": f"Bearer {token}", "cpro-account": account.cpro_account(),
                    "Content-Type": "application/json;charset=utf-8", "Accept": "application/json"}
+        if limiter is not None:
+            await limiter.acquire()  # the same per-second budget as the batches of this account
         reply = await probe.call("Supplier structures", client, "POST", account.api(STRUCTURES_PATH),
                                  headers=headers, content=b"{}", business=_structures_business,
                                  describe=_describe_structures, on_status=_account_refused)

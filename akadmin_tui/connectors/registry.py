@@ -13,9 +13,11 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.resolve import resolve_chorus
 from . import bridge, chorus, exchange, gmail, google_maps, graph, mindee, sirene, universign
+from .chorus_api import account_key
 from .files import UnreadableFile, read_limited_async
 from .http import make_client
 from .probe import Probe, StepListener
+from .ratelimit import shared_limiter
 from .result import Step, TestResult
 from .tokens import TokenCache
 
@@ -47,23 +49,30 @@ def _missing(values: dict, labels: dict[str, str]) -> list[str]:
     return [label for key, label in labels.items() if not values.get(key)]
 
 
+def chorus_account(editor: SettingsEditor, setup: str) -> chorus.ChorusAccount:
+    """The CHORUS PRO account of one setup (***** or a company's), with the shared URLs."""
+    base = editor.values(schema.CHORUS)
+    values = editor.values(schema.CHORUS_SPECIAL, setup)
+    return chorus.ChorusAccount(
+        auth_url=base["auth_url"], url=base["url"], environment=base["environment"],
+        client_id=values["piste_client_id"], client_secret=values["piste_secret"] or "",
+        login=values["chorus_login"], password=values["chorus_password"] or "", setup=setup,
+    )
+
+
 async def _chorus(editor: SettingsEditor, company: str | None, client: httpx.AsyncClient,
                   on_step: StepListener | None) -> TestResult:
     resolution = resolve_chorus(editor.config.plain(), company)
     if resolution.setup is None:
         return _refused("chorus", f"No CHORUS PRO setup applies: {resolution.reason}.", company or "")
-    base = editor.values(schema.CHORUS)
     setup = editor.values(schema.CHORUS_SPECIAL, resolution.setup)
     missing = _missing(setup, {"piste_client_id": "Piste Client ID", "piste_secret": "Piste Secret",
                                "chorus_login": "Chorus Login", "chorus_password": "Chorus Password"})
     if missing:
         return _refused("chorus", f"The {resolution.setup} setup lacks {', '.join(missing)}.", resolution.setup)
-    account = chorus.ChorusAccount(
-        auth_url=base["auth_url"], url=base["url"], environment=base["environment"],
-        client_id=setup["piste_client_id"], client_secret=setup["piste_secret"],
-        login=setup["chorus_login"], password=setup["chorus_password"], setup=resolution.setup,
-    )
-    result = await chorus.test_connection(account, client, cache=TokenCache(), on_step=on_step)
+    account = chorus_account(editor, resolution.setup)
+    limiter = shared_limiter(account_key(account), int(editor.values(schema.CHORUS)["max_calls_per_second"]))
+    result = await chorus.test_connection(account, client, cache=TokenCache(), on_step=on_step, limiter=limiter)
     if resolution.falls_back:
         result.steps.insert(0, Step("Setup", detail=f"Setup used: {resolution.reason}."))
     return result

@@ -48,7 +48,7 @@ DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
     (schema.UNIVERSIGN, None, {
         "enabled": True, "url": "https://api.alpha.universign.com", "universign_user": "demo@acme.example",
         "universign_password": "demo-universign-password", "akuiteo_user": "TECH_AKUITEO",
-        "akuiteo_password": "demo-akuiteo-password",
+        "akuiteo_password": "demo-akuiteo-password", "signed_folder": "",
     }),
     (schema.AKUITEO_CONNECT, None, {
         "active": True, "akuiteo_user": "TECH_AKUITEO", "akuiteo_password": "demo-akuiteo-password",
@@ -72,8 +72,20 @@ DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
         "smtp_host": "smtp.acme.example", "smtp_port": 587, "security": "starttls",
         "username": "akadmin@acme.example", "password": "demo-smtp-password", "from_address": "akadmin@acme.example",
     }),
+    (schema.STATE, None, {"path": ""}),
     (schema.MANAGEMENT_RULES, None, {"google_mail": True}),
     (schema.OFFICE_AUTOMATION, None, {"email_application": "gmail"}),
+    (schema.BATCHES, "CHORUS_STATUS", {
+        "label": "CHORUS statuses of invoices", "template": "CheckFacturesClientChorus", "schedule": "every 1h",
+        "ALERTER_RESPONSABLE_FACTURE": True, "LISTE_ETATS_CHORUS_A_ALERTER": "REJETEE;SUSPENDUE;MISE_EN_PAIEMENT",
+        "LISTE_SOCIETES_A_TRAITER": "*****", "BATCH_MAIL": "support@acme.example", "BATCH_USER": "TECH_AKUITEO",
+        "BATCH_PWD": "demo-batch-password", "BATCH_LOG_LEVEL": "LOG;WARN",
+    }),
+    (schema.BATCHES, "CHORUS_SEND", {
+        "label": "Transfer invoices to CHORUS PRO", "template": "TransfertFacturesClientChorus",
+        "schedule": "*/15 7-19 * * 1-5", "LISTE_SOCIETES_A_TRAITER": "ACME", "BATCH_MAIL": "support@acme.example",
+        "BATCH_USER": "TECH_AKUITEO", "BATCH_PWD": "demo-batch-password",
+    }),
 ]
 
 

@@ -20,6 +20,7 @@ from .mindee import MindeeEmulator
 from .piste import PisteEmulator, PisteState, TechnicalAccount
 from .server import Emulator
 from .sirene import SireneEmulator
+from .smtp import SmtpSandbox
 from .universign import UniversignEmulator
 
 SERVICE_ACCOUNT = "akadmin-demo@akadmin-demo.iam.gserviceaccount.com"
@@ -63,6 +64,8 @@ class Sandbox:
         self.bridge = BridgeEmulator(connect["bridge_client_id"], connect["bridge_client_secret"])
         self.google_maps = GoogleMapsEmulator(google["place_autocomplete_key"], google["distance_matrix_key"])
         self.google_oauth = GoogleOAuthEmulator(SERVICE_ACCOUNT, public_pem, {gmail["send_as"]})
+        mail = _demo(schema.MAIL)
+        self.smtp = SmtpSandbox(mail["username"], mail["password"])  # keeps what it receives in .mailbox
 
     @property
     def emulators(self) -> dict[str, Emulator]:
@@ -73,12 +76,16 @@ class Sandbox:
 
     def start(self) -> dict[str, str]:
         """Start every emulator; returns their base URLs by name."""
-        return {name: emulator.start() for name, emulator in self.emulators.items()}
+        urls = {name: emulator.start() for name, emulator in self.emulators.items()}
+        self.smtp.start()
+        urls["smtp"] = self.smtp.address
+        return urls
 
     def stop(self) -> None:
         """Stop every emulator."""
         for emulator in self.emulators.values():
             emulator.stop()
+        self.smtp.stop()
 
     def write_gmail_key(self, folder: Path) -> Path:
         """Write the demo service-account key file (mode 0600), its token_uri on the emulator."""
@@ -105,6 +112,12 @@ class Sandbox:
         editor.apply(schema.AKUITEO_CONNECT, None, {"bridge_url": self.bridge.api_url})
         editor.apply(schema.GOOGLE_API, None, {"api_url": self.google_maps.api_url})
         editor.apply(schema.GMAIL, None, {"credential_key_path": str(self.write_gmail_key(folder))})
+        # Plain SMTP is fine on loopback; the demo's mail server settings otherwise stay as they are.
+        editor.apply(schema.MAIL, None, {"smtp_host": self.smtp.host, "smtp_port": self.smtp.port, "security": "none"})
+
+    def mailbox(self) -> list:
+        """Every message the sandbox received: by SMTP, then through the Gmail API."""
+        return [m.message for m in self.smtp.mailbox] + list(self.google_oauth.sent)
 
     def __enter__(self) -> Sandbox:
         self.start()

@@ -1,11 +1,17 @@
-"""Google's OAuth token endpoint for service accounts (JWT bearer grant), as CONNECTORS.md §7 describes it."""
+"""Google's OAuth token endpoint for service accounts (JWT bearer grant) and Gmail's send, as CONNECTORS.md §7 says."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import re
 import secrets
 import time
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default as default_policy
+from urllib.parse import unquote
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -14,9 +20,12 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from .server import Emulator, Request, Response
 
 TOKEN_PATH = "/token"
+SEND_ROUTE = r"/gmail/v1/users/([^/]+)/messages/send"
+SEND_PATH = re.compile(f"^{SEND_ROUTE}$")
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
 GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+INVALID_TOKEN_CHALLENGE = 'Bearer realm="https://accounts.google.com/", error="invalid_token"'
 SKEW_S = 60  # leeway on iat and exp, as Google allows a little
 
 
@@ -28,8 +37,15 @@ def _error(error: str, description: str, status: int = 400) -> Response:
     return Response.json({"error": error, "error_description": description}, status)
 
 
+def _api_error(status: int, state: str, reason: str, message: str, **headers: str) -> Response:
+    """An error in the shape Google's REST APIs use (not the OAuth endpoint's)."""
+    return Response.json({"error": {"code": status, "message": message, "status": state,
+                                    "errors": [{"message": message, "domain": "global", "reason": reason}]}},
+                         status, **headers)
+
+
 class GoogleOAuthEmulator(Emulator):
-    """`POST /token`: verifies the RS256 signature, the audience, the times, the subject and the delegated scopes."""
+    """`POST /token` checks assertions as Google does; Gmail's `users/<user>/messages/send` keeps what is sent."""
 
     name = "google-oauth"
 
@@ -42,7 +58,10 @@ class GoogleOAuthEmulator(Emulator):
         self.allowed_subjects = set(allowed_subjects)
         self.granted_scopes = {GMAIL_SEND}  # what the domain-wide delegation grants
         self.clock_offset_s = 0.0  # Google's clock minus ours, to emulate a skewed server clock
+        self.issued: dict[str, tuple[str, frozenset[str]]] = {}  # access token -> (subject, scopes)
+        self.sent: list[EmailMessage] = []
         self.route("POST", TOKEN_PATH, self.token)
+        self.route("POST", SEND_ROUTE, self.send)
 
     @property
     def token_url(self) -> str:
@@ -81,5 +100,41 @@ class GoogleOAuthEmulator(Emulator):
         if not scopes or not scopes <= self.granted_scopes:
             return _error("unauthorized_client", "Client is unauthorized to retrieve access tokens using this method, "
                                                  "or client not authorized for any of the scopes requested.", 401)
-        return Response.json({"access_token": "ya29." + secrets.token_urlsafe(32), "expires_in": 3599,
-                              "token_type": "Bearer"})
+        token = "ya29." + secrets.token_urlsafe(32)
+        self.issued[token] = (str(claims["sub"]), frozenset(scopes))
+        return Response.json({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+    def send(self, request: Request) -> Response:
+        """Gmail's users.messages.send: a token of this emulator for that user, with gmail.send, and a raw message."""
+        match = SEND_PATH.match(request.path)
+        assert match is not None, "routed on SEND_PATH"
+        user = unquote(match.group(1))
+        scheme, _, token = request.header("Authorization").partition(" ")
+        grant = self.issued.get(token) if scheme.lower() == "bearer" else None
+        if grant is None or self.wrong_credentials:
+            return _api_error(401, "UNAUTHENTICATED", "authError",
+                              "Request had invalid authentication credentials. Expected OAuth 2 access token, "
+                              "login cookie or other valid authentication credential.",
+                              **{"WWW-Authenticate": INVALID_TOKEN_CHALLENGE})
+        subject, scopes = grant
+        if GMAIL_SEND not in scopes:
+            return _api_error(403, "PERMISSION_DENIED", "insufficientPermissions",
+                              "Request had insufficient authentication scopes.")
+        if user not in ("me", subject):
+            return _api_error(403, "PERMISSION_DENIED", "forbidden", f"Delegation denied for {subject}")
+        body = request.json()
+        raw = body.get("raw") if isinstance(body, dict) else None
+        if not isinstance(raw, str) or not raw:
+            return _api_error(400, "INVALID_ARGUMENT", "invalidArgument",
+                              "'raw' RFC822 payload message string or uploading message via /upload/* URL required")
+        try:
+            data = base64.b64decode(raw + "=" * (-len(raw) % 4), altchars=b"-_", validate=True)
+        except (binascii.Error, ValueError):
+            return _api_error(400, "INVALID_ARGUMENT", "invalidArgument",
+                              "Invalid value at 'message.raw' (TYPE_BYTES), Base64 decoding failed")
+        message = BytesParser(policy=default_policy).parsebytes(data.replace(b"\r\n", b"\n"))
+        assert isinstance(message, EmailMessage)
+        if not any(message.get_all(name) for name in ("To", "Cc", "Bcc")):
+            return _api_error(400, "INVALID_ARGUMENT", "invalidArgument", "Recipient address required")
+        self.sent.append(message)
+        return Response.json({"id": secrets.token_hex(8), "threadId": secrets.token_hex(8), "labelIds": ["SENT"]})

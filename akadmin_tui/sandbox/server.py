@@ -126,6 +126,8 @@ class Emulator:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body leave in two writes; without TCP_NODELAY the body waits ~40 ms for a delayed ACK.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args: Any) -> None:  # keep test output and the console clean
                 return

@@ -57,6 +57,8 @@ class Field:
     example: str = ""
     # Choosing a value fills other fields of the record, e.g. environment → the PISTE URLs.
     fills: Mapping[Any, Mapping[str, Any]] | None = field(default=None, hash=False, compare=False)
+    # A further check of a non-empty text value: returns what is wrong ("must be …"), or None.
+    check: Callable[[Any], str | None] | None = field(default=None, hash=False, compare=False)
 
     @property
     def is_secret(self) -> bool:

@@ -12,7 +12,9 @@ from typing import Any
 
 from .certificates import CertificateError, describe, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
+from .batch_params import PARAMETERS, TEMPLATES, parameter_problems
 from .rules import at_most_when, custom, needs, required_when
+from .schedules import schedule_problem
 
 # PISTE gateway URLs of CHORUS PRO, per environment (CONNECTORS.md §1).
 CHORUS_ENVIRONMENTS: dict[str, dict[str, str]] = {
@@ -239,6 +241,15 @@ def _slow_retrieval_warning(what: str):
     return check
 
 
+def _universign_password(values: Mapping[str, Any]) -> list[Problem]:
+    # The REST API takes an API key in the user field and no password; the XML-RPC API needs both.
+    url = str(values.get("url") or "")
+    if values.get("enabled") is True and "/rpc" in url and not values.get("universign_password"):
+        return [Problem("universign_password", "'Universign password' is required when 'Enable electronic signature' "
+                                                "is on with the XML-RPC URL (…/sign/rpc/).")]
+    return []
+
+
 _us_enabled = Field("enabled", "Enable electronic signature", Kind.BOOL, False,
                     "Check this box to enable the electronic signature.")
 _us_url = Field("url", "Universign URL", Kind.URL, "",
@@ -277,9 +288,13 @@ UNIVERSIGN = Section(
               "The time, in seconds, before executing the first scheduled task after the server "
               "has been launched. By default, the task is executed for the first time 20 seconds "
               "after the server is launched.", minimum=0),
+        Field("signed_folder", "Folder for signed documents", Kind.PATH, "",
+              "Where the scheduled task saves the signed documents once all signers have signed "
+              "(one sub-folder per transaction). Empty: the signed/ folder beside the state database."),
     ),
     rules=(
-        required_when([_us_url, _us_user, _us_password], [_us_enabled]),
+        required_when([_us_url, _us_user], [_us_enabled]),
+        custom("Universign password required with the XML-RPC API", ("url",), _universign_password),
         custom(f"a warning below {SLOW_RETRIEVAL_S} s", ("retrieval_interval_s",),
                _slow_retrieval_warning("signatures")),
     ),
@@ -527,6 +542,19 @@ MAIL = Section(
     rules=(custom("Password required when a User name is set", ("username", "password"), _mail_login),),
 )
 
+STATE = Section(
+    id="state",
+    table=("state",),
+    menu=("Configuration", "State database"),
+    intro=("The SQLite database where akadmin keeps invoices, batch runs and their logs, signatures and bank "
+           "transactions. Secrets never go there."),
+    fields=(
+        Field("path", "Database file", Kind.PATH, "",
+              "Path of the state database; a relative path is taken from the config file's folder. Empty: "
+              "<config name>.state.sqlite beside the config file. Restart akadmin after changing it."),
+    ),
+)
+
 MANAGEMENT_RULES = Section(
     id="management_rules",
     table=("management_rules",),
@@ -657,10 +685,38 @@ COMPANIES = Section(
 )
 
 
+# --- Batches > Batch creation and modification (seed 002) ------------------------------------------
+
+BATCHES = Section(
+    id="batches",
+    table=("batches",),
+    menu=("Batches", "Batch creation and modification"),
+    shape=Shape.COLLECTION,
+    record_noun="batch",
+    key_help="The batch code: letters, digits, - or _ (at most 20).",
+    intro=(
+        "The batches akadmin runs in the background: pick a Batch template, fill its parameters and a "
+        "schedule. A batch whose required parameters are missing cannot be saved."
+    ),
+    fields=(
+        Field("label", "Label", Kind.TEXT, None, "The batch's label.", required=True),
+        Field("template", "Batch template", Kind.CHOICE, "CheckFacturesClientChorus",
+              "What the batch does:\n" + "\n".join(f"- {t.name}: {t.description}" for t in TEMPLATES.values()),
+              choices=tuple(TEMPLATES), required=True),
+        Field("schedule", "Schedule", Kind.TEXT, "",
+              "When the batch runs on its own: 'every 6h', 'every 900s', 'every 1d', or a five-field cron "
+              "expression such as '0 6 * * 1-5' (6:00 on weekdays, server time zone UTC). Empty: only when "
+              "started by hand.", example="every 1h", check=schedule_problem),
+        *PARAMETERS.values(),
+    ),
+    rules=(custom("the template's required parameters", (), parameter_problems),),
+)
+
+
 SECTIONS: tuple[Section, ...] = (
     CHORUS, EXCHANGE, UNIVERSIGN, AKUITEO_CONNECT, BRIDGE_USER, BANKS, GMAIL, GOOGLE_API,
-    OCR, SIRENE, CERTIFICATES, MAIL, MANAGEMENT_RULES, OFFICE_AUTOMATION,
-    CHORUS_SPECIAL, COMPANIES,
+    OCR, SIRENE, CERTIFICATES, MAIL, STATE, MANAGEMENT_RULES, OFFICE_AUTOMATION,
+    CHORUS_SPECIAL, COMPANIES, BATCHES,
 )
 SECTIONS_BY_ID: dict[str, Section] = {s.id: s for s in SECTIONS}
 

@@ -152,6 +152,10 @@ def check_value(field: Field, value: Any) -> None:
             raise FieldError(field, f"'{field.label}' must be 14 digits; got {value!r}.")
         if not siret_is_valid(value):
             raise FieldError(field, f"'{field.label}' {value} fails its check digit (Luhn): check for a typo.")
+    if field.check is not None:
+        message = field.check(value)
+        if message:
+            raise FieldError(field, f"'{field.label}' {message}.")
 
 
 def parse_text(field: Field, text: str) -> Any:

@@ -1,0 +1,236 @@
+"""CheckFacturesClientChorus (seed 002): bring the CHORUS status of transferred invoices up to date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from dataclasses import dataclass
+
+from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
+from ..settings.batch_params import FINAL_STATUSES, split_list
+from .chorus_common import ERP_DENIED, AccountGroup, group_by_setup, placeholders, selected_companies
+from .mail import MailError, OutgoingMail
+from .runtime import RunContext
+
+# Statuses are asked for "changed since the last check", reaching this far back to absorb clock drift.
+WATERMARK_OVERLAP = dt.timedelta(hours=1)
+REJECTED = "REJETEE"
+
+
+@dataclass
+class InFlight:
+    """An invoice whose CHORUS status may still change."""
+
+    id: int
+    company: str
+    number: str
+    chorus_id: str | None
+    status: str
+    manager_email: str
+    customer: str
+    amount: str
+    currency: str
+
+
+def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
+    rows = ctx.state.query(
+        "SELECT id, company, number, chorus_id, chorus_status, manager_email, customer, amount, currency FROM invoices "
+        f"WHERE company IN ({placeholders(companies)}) AND (chorus_id IS NOT NULL OR flow_number IS NOT NULL) "
+        f"AND chorus_status NOT IN ({placeholders(list(FINAL_STATUSES))}) ORDER BY id",
+        (*companies, *FINAL_STATUSES))
+    return [InFlight(r["id"], r["company"], r["number"], r["chorus_id"], r["chorus_status"], r["manager_email"],
+                     r["customer"], r["amount"], r["currency"]) for r in rows]
+
+
+def _watermark(ctx: RunContext, session: ChorusSession) -> dt.datetime | None:
+    rows = ctx.state.query("SELECT checked_from FROM chorus_watermarks WHERE account = ?", (session.key,))
+    return dt.datetime.fromisoformat(rows[0][0]) if rows else None
+
+
+def _save_watermark(ctx: RunContext, session: ChorusSession, when: dt.datetime) -> None:
+    ctx.state.execute("INSERT INTO chorus_watermarks (account, checked_from) VALUES (?, ?) ON CONFLICT(account) "
+                      "DO UPDATE SET checked_from = excluded.checked_from", (session.key, when.isoformat()))
+
+
+def _history_entries(answer: dict) -> list[dict]:
+    history = answer.get("historiquesDesStatuts") or {}
+    entries = history.get("histoStatut") if isinstance(history, dict) else history
+    return [e for e in entries or [] if isinstance(e, dict) and e.get("histoStatutCode")]
+
+
+def _new_entries(entries: list[dict], known_status: str, current: str) -> list[dict]:
+    """The history entries after the last status this invoice was known to have (oldest first)."""
+    ordered = sorted(entries, key=lambda e: str(e.get("histoStatutDatePassage") or ""))
+    codes = [e["histoStatutCode"] for e in ordered]
+    if known_status and known_status in codes:
+        start = len(codes) - 1 - codes[::-1].index(known_status) + 1
+        fresh = ordered[start:]
+    else:
+        fresh = ordered
+    if not fresh or fresh[-1]["histoStatutCode"] != current:
+        fresh.append({"histoStatutCode": current, "histoStatutDatePassage": "", "histoStatutCommentaire": ""})
+    return fresh
+
+
+async def run(ctx: RunContext) -> None:
+    """Poll CHORUS PRO for the invoices with an empty or non-final status; alert managers; deny rejected ones."""
+    companies = selected_companies(ctx)
+    alert = ctx.params.get("ALERTER_RESPONSABLE_FACTURE") is True
+    alerted = {s.upper() for s in split_list(ctx.params.get("LISTE_ETATS_CHORUS_A_ALERTER"))}
+    if alert and not alerted:
+        ctx.warn("ALERTER_RESPONSABLE_FACTURE is on but LISTE_ETATS_CHORUS_A_ALERTER is empty: nobody is alerted.")
+    groups, skipped = group_by_setup(ctx, companies)
+    if alert:
+        await _resend_pending_alerts(ctx, companies, alerted)
+    for company, reason in skipped:
+        waiting = len(_in_flight(ctx, [company]))
+        ctx.count("skipped", waiting)
+        if waiting:
+            ctx.warn(f"Company {company}: {waiting} invoice(s) skipped: {reason}.")
+        else:
+            ctx.info(f"Company {company}: no CHORUS PRO setup ({reason}).")
+    work = [(group, _in_flight(ctx, group.companies)) for group in groups]
+    total = sum(len(invoices) for _, invoices in work)
+    ctx.info(f"{total} invoice(s) with an empty or non-final CHORUS status to check.")
+    done = 0
+    ctx.progress(0, total)
+    for group, invoices in work:
+        ctx.check_cancelled()
+        if not invoices:
+            continue
+        try:
+            await _check_group(ctx, group, invoices, alert, alerted)
+        except QuotaReached as error:
+            ctx.error(str(error))
+            return
+        except ChorusError as error:
+            ctx.error(f"Setup {group.setup} ({', '.join(group.companies)}): {error}")
+        done += len(invoices)
+        ctx.progress(done, total)
+
+
+async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFlight], alert: bool,
+                       alerted: set[str]) -> None:
+    session = group.session
+    assert session is not None
+    by_id = {inv.chorus_id: inv for inv in invoices if inv.chorus_id}
+    by_number = {inv.number: inv for inv in invoices}
+    since = _watermark(ctx, session)
+    started = ctx.now()
+    criteria: dict = {}
+    if since is not None:
+        criteria["periodeDateHeureEtatCourantDu"] = (since - WATERMARK_OVERLAP).isoformat(timespec="seconds")
+    calls_before = session.calls
+    changed: list[tuple[InFlight, dict]] = []
+    async for found in session.search(criteria):
+        ctx.check_cancelled()
+        invoice = by_id.get(str(found.get("identifiantFactureCPP"))) or by_number.get(str(found.get("numeroFacture")))
+        if invoice is None:
+            continue
+        status = str(found.get("statut") or "")
+        if status and status != invoice.status:
+            changed.append((invoice, found))
+    ctx.info(f"Setup {group.setup}: {len(invoices)} invoice(s) checked with {session.calls - calls_before} "
+             f"search call(s) ({'changes since ' + criteria['periodeDateHeureEtatCourantDu'] if criteria else 'full list'}); "
+             f"{len(changed)} changed.")
+    ctx.count("checked", len(invoices))
+    for invoice, found in changed:
+        ctx.check_cancelled()
+        try:
+            await _apply_change(ctx, session, invoice, found, alert, alerted)
+        except QuotaReached:
+            raise
+        except ChorusError as error:
+            ctx.error(f"Invoice {invoice.number} ({invoice.company}): its history cannot be read: {error}")
+            ctx.count("failed")
+    _save_watermark(ctx, session, started)
+
+
+async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlight, found: dict, alert: bool,
+                        alerted: set[str]) -> None:
+    chorus_id = str(found.get("identifiantFactureCPP") or invoice.chorus_id or "")
+    status = str(found["statut"])
+    entries = _history_entries(await session.history(chorus_id)) if chorus_id else []
+    fresh = _new_entries(entries, invoice.status, status)
+    now = ctx.now().isoformat(timespec="seconds")
+    erp = ERP_DENIED if status == REJECTED else ""
+    history_ids: list[tuple[int, str, str]] = []
+    with ctx.state.transaction() as db:
+        for entry in fresh:
+            code = str(entry["histoStatutCode"])
+            comment = str(entry.get("histoStatutCommentaire") or "")
+            cursor = db.execute(
+                "INSERT INTO invoice_status_history (invoice_id, status, status_at, comment, erp_status, run_id, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (invoice.id, code, str(entry.get("histoStatutDatePassage") or ""), comment,
+                 ERP_DENIED if code == REJECTED else "", ctx.run_id, now))
+            history_ids.append((int(cursor.lastrowid), code, comment))
+        _update_invoice(db, invoice.id, chorus_id, status, str(found.get("dateHeureEtatCourant") or ""), erp, now)
+    reason = next((c for _, code, c in reversed(history_ids) if code == status and c), "") or str(
+        found.get("commentaireEtatCourant") or "")
+    ctx.info(f"Invoice {invoice.number} ({invoice.company}): {invoice.status or 'no status'} → {status}"
+             + (f" — {reason}" if reason else "") + (f"; ERP status {erp}" if erp else ""))
+    ctx.count("updated")
+    if status == REJECTED:
+        ctx.count("rejected")
+    invoice.status = status
+    if alert:
+        for history_id, code, comment in history_ids:
+            if code in alerted:
+                await _alert(ctx, invoice, history_id, code, comment or reason)
+
+
+def _update_invoice(db: sqlite3.Connection, invoice_id: int, chorus_id: str, status: str, status_at: str, erp: str,
+                    now: str) -> None:
+    db.execute("UPDATE invoices SET chorus_id = ?, chorus_status = ?, chorus_status_at = ?, "
+               "erp_status = CASE WHEN ? != '' THEN ? ELSE erp_status END, updated_at = ? WHERE id = ?",
+               (chorus_id or None, status, status_at, erp, erp, now, invoice_id))
+
+
+async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: str, comment: str) -> None:
+    """E-mail the invoice manager once for this status change (the alerts table remembers it)."""
+    if ctx.state.query("SELECT 1 FROM alerts WHERE history_id = ? AND sent_at != ''", (history_id,)):
+        return
+    if not invoice.manager_email:
+        ctx.warn(f"Invoice {invoice.number} ({invoice.company}) reached {status} but has no invoice manager e-mail.")
+        return
+    mail = OutgoingMail(
+        to=(invoice.manager_email,),
+        subject=f"Invoice {invoice.number}: CHORUS PRO status {status}",
+        body=(f"The invoice {invoice.number} of company {invoice.company} ({invoice.customer}, {invoice.amount} "
+              f"{invoice.currency}) now has the CHORUS PRO status {status}."
+              + (f"\n\nReason given by CHORUS PRO: {comment}" if comment else "")
+              + (f"\n\nIts ERP status is now {ERP_DENIED}." if status == REJECTED else "")
+              + f"\n\n— akadmin, batch {ctx.spec.code}\n"),
+        sender=str(ctx.params.get("BATCH_MAIL_FROM") or ""), reply_to=str(ctx.params.get("BATCH_MAIL_REPLY_TO") or ""))
+    try:
+        assert ctx.mailer is not None
+        await ctx.mailer(ctx.editor, mail)
+    except MailError as error:
+        ctx.error(f"Invoice {invoice.number}: the alert to {invoice.manager_email} could not be sent: {error}; "
+                  "it is sent again on the next run.")
+        sent_at = ""  # kept pending: the next run tries again
+    else:
+        sent_at = ctx.now().isoformat(timespec="seconds")
+    ctx.state.execute("INSERT INTO alerts (history_id, invoice_id, status, recipient, sent_at, run_id) "
+                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(history_id) DO UPDATE SET sent_at = excluded.sent_at, "
+                      "run_id = excluded.run_id", (history_id, invoice.id, status, invoice.manager_email, sent_at,
+                                                   ctx.run_id))
+    if not sent_at:
+        return
+    ctx.info(f"Invoice {invoice.number}: {invoice.manager_email} alerted ({status}).")
+    ctx.count("alerts")
+
+
+async def _resend_pending_alerts(ctx: RunContext, companies: list[str], alerted: set[str]) -> None:
+    """Alerts a previous run could not send (mail server down) go out now, still once each."""
+    rows = ctx.state.query(
+        "SELECT a.history_id, a.status, h.comment, i.id, i.company, i.number, i.chorus_id, i.chorus_status, "
+        "i.manager_email, i.customer, i.amount, i.currency FROM alerts a JOIN invoice_status_history h ON "
+        f"h.id = a.history_id JOIN invoices i ON i.id = a.invoice_id WHERE a.sent_at = '' AND i.company IN "
+        f"({placeholders(companies)})", tuple(companies))
+    for row in rows:
+        if row["status"] in alerted:
+            invoice = InFlight(row["id"], row["company"], row["number"], row["chorus_id"], row["chorus_status"],
+                               row["manager_email"], row["customer"], row["amount"], row["currency"])
+            await _alert(ctx, invoice, row["history_id"], row["status"], row["comment"])

@@ -1,0 +1,244 @@
+"""Chorus transfer: deposit pending invoices as flows, then follow each flow until the invoice has its CHORUS id.
+
+An invoice is never deposited twice. The deposit row is committed as 'sending' *before* the call; when the
+answer never got written (the process was killed, the answer was lost), the next run looks the invoice up in
+CHORUS PRO by its number and adopts what it finds instead of sending it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+from ..connectors.chorus_api import ChorusError, QuotaReached
+from .chorus_common import (ERP_DENIED, ERP_TO_TRANSMIT, ERP_TRANSMITTED, AccountGroup, group_by_setup, placeholders,
+                            selected_companies)
+from .invoices import scan_outbox
+from .runtime import RunContext
+from .state import invoice_files_dir
+
+# An unanswered deposit that CHORUS PRO still does not show after this long was never received: send again.
+SETTLE = dt.timedelta(hours=1)
+FINAL_FLOW_STATES = {"IN_INTEGRE", "IN_INTEGRE_PARTIEL", "IN_REJETE"}
+MAX_FILE_NAME = 50
+
+
+def invoice_data_dir(ctx: RunContext) -> Path:
+    """Where imported invoice files are kept: <state>.invoices/ beside the state database."""
+    return invoice_files_dir(ctx.state.path)
+
+
+def _flow_file_name(number: str, original: str) -> str:
+    """The deposit's nomFichier: the invoice number with the file's extension, within CHORUS PRO's 50 characters."""
+    extension = Path(original).suffix.lower() or ".xml"
+    stem = re.sub(r"[^A-Za-z0-9_.-]", "_", number)[: MAX_FILE_NAME - len(extension)]
+    return stem + extension
+
+
+def _stamp(ctx: RunContext) -> str:
+    return ctx.now().isoformat(timespec="seconds")
+
+
+async def run(ctx: RunContext) -> None:
+    """Import the outbox, settle unanswered deposits, deposit pending invoices, follow the flows."""
+    companies = selected_companies(ctx)
+    outbox = ctx.params.get("DOSSIER_FACTURES_A_DEPOSER")
+    if outbox:
+        _import_outbox(ctx, Path(str(outbox)).expanduser(), companies)
+    groups, skipped = group_by_setup(ctx, companies)
+    for company, reason in skipped:
+        pending = ctx.state.query("SELECT COUNT(*) FROM invoices WHERE company = ? AND transfer_state = 'pending'",
+                                  (company,))[0][0]
+        if pending:
+            ctx.warn(f"Company {company}: {pending} invoice(s) not transferred: {reason}.")
+            ctx.count("skipped", pending)
+    for group in groups:
+        ctx.check_cancelled()
+        try:
+            await _settle_unanswered(ctx, group)
+            await _deposit_pending(ctx, group)
+            await _follow_flows(ctx, group)
+        except QuotaReached as error:
+            ctx.error(str(error))
+        except ChorusError as error:
+            ctx.error(f"Setup {group.setup} ({', '.join(group.companies)}): {error}")
+
+
+def _import_outbox(ctx: RunContext, folder: Path, companies: list[str]) -> None:
+    outcomes = scan_outbox(ctx.state, folder, companies, data_dir=invoice_data_dir(ctx), now=ctx.now())
+    for outcome in outcomes:
+        if outcome.status == "refused":
+            ctx.error(f"Outbox: {outcome.message}")
+            ctx.count("refused")
+        else:
+            ctx.info(f"Outbox: {outcome.message}")
+            ctx.count("imported" if outcome.status == "imported" else "already imported")
+
+
+async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
+    """Deposits left 'sending': adopt the invoice CHORUS PRO already has, or release it once it surely has none."""
+    session = group.session
+    assert session is not None
+    rows = ctx.state.query(
+        "SELECT d.id AS deposit_id, d.started_at, i.id, i.number, i.company FROM deposits d JOIN invoices i "
+        f"ON i.id = d.invoice_id WHERE d.state = 'sending' AND i.company IN ({placeholders(group.companies)})",
+        tuple(group.companies))
+    for row in rows:
+        ctx.check_cancelled()
+        found = [f async for f in session.search({"numeroFacture": row["number"]})]
+        if found:
+            invoice = found[0]
+            flow = str(invoice.get("numeroFluxDepot") or "")
+            with ctx.state.transaction() as db:
+                db.execute("UPDATE deposits SET state = 'adopted', flow_number = ?, answered_at = ?, message = ? "
+                           "WHERE id = ?", (flow, _stamp(ctx), "found in CHORUS PRO after an unanswered deposit",
+                                            row["deposit_id"]))
+                db.execute("UPDATE invoices SET transfer_state = 'deposited', flow_number = ?, updated_at = ? "
+                           "WHERE id = ?", (flow, _stamp(ctx), row["id"]))
+            ctx.warn(f"Invoice {row['number']} ({row['company']}): its deposit got no recorded answer, but CHORUS PRO "
+                     f"has it (flow {flow}): adopted, not sent again.")
+            ctx.count("adopted")
+        elif ctx.now() - dt.datetime.fromisoformat(row["started_at"]) >= SETTLE:
+            with ctx.state.transaction() as db:
+                db.execute("UPDATE deposits SET state = 'lost', answered_at = ?, message = ? WHERE id = ?",
+                           (_stamp(ctx), f"not in CHORUS PRO {SETTLE} after an unanswered deposit", row["deposit_id"]))
+                db.execute("UPDATE invoices SET transfer_state = 'pending', updated_at = ? WHERE id = ?",
+                           (_stamp(ctx), row["id"]))
+            ctx.warn(f"Invoice {row['number']} ({row['company']}): an unanswered deposit never reached CHORUS PRO; "
+                     "it is deposited again.")
+        else:
+            ctx.warn(f"Invoice {row['number']} ({row['company']}): a deposit of {row['started_at']} got no recorded "
+                     "answer and CHORUS PRO does not show it yet; it is not sent again before "
+                     f"{(dt.datetime.fromisoformat(row['started_at']) + SETTLE):%H:%M} UTC.")
+            ctx.count("in doubt")
+
+
+async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
+    session = group.session
+    assert session is not None
+    rows = ctx.state.query(
+        "SELECT id, company, number, file_path, file_name, syntax FROM invoices WHERE transfer_state = 'pending' "
+        f"AND company IN ({placeholders(group.companies)}) ORDER BY id", tuple(group.companies))
+    total = len(rows)
+    if total:
+        ctx.info(f"Setup {group.setup}: {total} invoice(s) to deposit.")
+    for index, row in enumerate(rows, start=1):
+        ctx.check_cancelled()
+        ctx.progress(index - 1, total)
+        try:
+            content = Path(row["file_path"]).read_bytes()
+        except OSError as error:
+            _mark(ctx, row["id"], "error", f"its file {row['file_path']} cannot be read: {error.strerror or error}")
+            ctx.error(f"Invoice {row['number']} ({row['company']}): its file cannot be read ({error.strerror or error}).")
+            ctx.count("failed")
+            continue
+        name = _flow_file_name(row["number"], row["file_name"])
+        with ctx.state.transaction() as db:
+            deposit_id = db.execute(
+                "INSERT INTO deposits (invoice_id, file_name, state, run_id, started_at) VALUES (?, ?, 'sending', ?, ?)",
+                (row["id"], name, ctx.run_id, _stamp(ctx))).lastrowid
+            db.execute("UPDATE invoices SET transfer_state = 'sending', erp_status = ?, updated_at = ? WHERE id = ?",
+                       (ERP_TO_TRANSMIT, _stamp(ctx), row["id"]))
+        try:
+            answer = await session.deposit(name, content, row["syntax"])
+        except QuotaReached:
+            _release(ctx, deposit_id, row["id"], "not sent: the daily quota is reached")
+            raise
+        except ChorusError as error:
+            if error.maybe_received:
+                ctx.error(f"Invoice {row['number']} ({row['company']}): no answer to its deposit ({error}); the next "
+                          "run checks CHORUS PRO before sending it again.")
+                ctx.count("in doubt")
+            elif error.retryable:
+                _release(ctx, deposit_id, row["id"], str(error))
+                ctx.error(f"Invoice {row['number']} ({row['company']}): not deposited ({error}); it stays pending.")
+                ctx.count("failed")
+            else:
+                _refused(ctx, deposit_id, row["id"], str(error))
+                ctx.error(f"Invoice {row['number']} ({row['company']}): deposit refused: {error}")
+                ctx.count("refused")
+            continue
+        flow = str(answer.get("numeroFluxDepot") or "")
+        with ctx.state.transaction() as db:
+            db.execute("UPDATE deposits SET state = 'deposited', flow_number = ?, answered_at = ?, message = ? WHERE id = ?",
+                       (flow, _stamp(ctx), str(answer.get("libelle") or ""), deposit_id))
+            db.execute("UPDATE invoices SET transfer_state = 'deposited', flow_number = ?, last_error = '', "
+                       "updated_at = ? WHERE id = ?", (flow, _stamp(ctx), row["id"]))
+        ctx.info(f"Invoice {row['number']} ({row['company']}): deposited as flow {flow}.")
+        ctx.count("deposited")
+    if total:
+        ctx.progress(total, total)
+
+
+def _mark(ctx: RunContext, invoice_id: int, state: str, message: str) -> None:
+    ctx.state.execute("UPDATE invoices SET transfer_state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                      (state, message, _stamp(ctx), invoice_id))
+
+
+def _release(ctx: RunContext, deposit_id: int, invoice_id: int, message: str) -> None:
+    """A deposit CHORUS PRO certainly did not receive: the invoice goes back to pending."""
+    with ctx.state.transaction() as db:
+        db.execute("UPDATE deposits SET state = 'not sent', answered_at = ?, message = ? WHERE id = ?",
+                   (_stamp(ctx), message, deposit_id))
+        db.execute("UPDATE invoices SET transfer_state = 'pending', last_error = ?, updated_at = ? WHERE id = ?",
+                   (message, _stamp(ctx), invoice_id))
+
+
+def _refused(ctx: RunContext, deposit_id: int, invoice_id: int, message: str) -> None:
+    with ctx.state.transaction() as db:
+        db.execute("UPDATE deposits SET state = 'refused', answered_at = ?, message = ? WHERE id = ?",
+                   (_stamp(ctx), message, deposit_id))
+        db.execute("UPDATE invoices SET transfer_state = 'refused', erp_status = ?, last_error = ?, updated_at = ? "
+                   "WHERE id = ?", (ERP_DENIED, message, _stamp(ctx), invoice_id))
+
+
+async def _follow_flows(ctx: RunContext, group: AccountGroup) -> None:
+    """Flow reports of deposited invoices: integrated ones get their identifiantFactureCPP, rejected ones are denied."""
+    session = group.session
+    assert session is not None
+    rows = ctx.state.query(
+        "SELECT id, company, number, flow_number FROM invoices WHERE transfer_state = 'deposited' AND "
+        f"company IN ({placeholders(group.companies)}) ORDER BY id", tuple(group.companies))
+    for row in rows:
+        ctx.check_cancelled()
+        report = await session.flow_report(row["flow_number"])
+        state = str(report.get("etatCourantDepotFlux") or report.get("etatCourantFlux") or "")
+        ctx.state.execute("UPDATE deposits SET flow_state = ? WHERE flow_number = ?", (state, row["flow_number"]))
+        if state in ("IN_INTEGRE", "IN_INTEGRE_PARTIEL"):
+            found = [f async for f in session.search({"numeroFluxDepot": row["flow_number"], "numeroFacture": row["number"]})]
+            if not found:
+                ctx.warn(f"Invoice {row['number']}: flow {row['flow_number']} is {state} but the invoice is not found yet.")
+                continue
+            invoice = found[0]
+            _integrated(ctx, row["id"], invoice)
+            ctx.info(f"Invoice {row['number']} ({row['company']}): integrated, identifiantFactureCPP "
+                     f"{invoice.get('identifiantFactureCPP')}, status {invoice.get('statut')}.")
+            ctx.count("integrated")
+        elif state == "IN_REJETE":
+            errors = "; ".join(str(e.get("libelleErreurDP") or e) for e in report.get("listeErreurDP") or []) or \
+                "; ".join(str(e.get("libelleErreur") or e) for e in report.get("listeErreurTechnique") or []) or "no reason given"
+            with ctx.state.transaction() as db:
+                db.execute("UPDATE invoices SET transfer_state = 'rejected', erp_status = ?, last_error = ?, "
+                           "updated_at = ? WHERE id = ?", (ERP_DENIED, errors, _stamp(ctx), row["id"]))
+            ctx.error(f"Invoice {row['number']} ({row['company']}): flow {row['flow_number']} rejected: {errors}; "
+                      f"ERP status {ERP_DENIED}.")
+            ctx.count("rejected")
+        else:
+            ctx.debug(f"Invoice {row['number']}: flow {row['flow_number']} is {state or 'not yet processed'}.")
+
+
+def _integrated(ctx: RunContext, invoice_id: int, invoice: dict) -> None:
+    status = str(invoice.get("statut") or "")
+    now = _stamp(ctx)
+    with ctx.state.transaction() as db:
+        known = db.execute("SELECT chorus_status FROM invoices WHERE id = ?", (invoice_id,)).fetchone()[0]
+        db.execute("UPDATE invoices SET transfer_state = 'integrated', chorus_id = ?, chorus_status = ?, "
+                   "chorus_status_at = ?, erp_status = ?, updated_at = ? WHERE id = ?",
+                   (str(invoice.get("identifiantFactureCPP") or ""), status,
+                    str(invoice.get("dateHeureEtatCourant") or ""), ERP_TRANSMITTED, now, invoice_id))
+        if status and status != known:  # CheckFacturesClientChorus may have recorded it already
+            db.execute("INSERT INTO invoice_status_history (invoice_id, status, status_at, comment, erp_status, run_id, "
+                       "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (invoice_id, status, str(invoice.get("dateHeureEtatCourant") or ""),
+                        str(invoice.get("commentaireEtatCourant") or ""), ERP_TRANSMITTED, ctx.run_id, now))

@@ -1,0 +1,237 @@
+"""The scheduler host: runs every batch on its schedule (APScheduler, asyncio), inside the console or headless."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from ..settings.editor import SettingsEditor
+from ..settings.lock import ConfigLock, LockedError, read_holder
+from .catalog import batch_specs
+from .execute import BatchBusy, RunSummary, run_batch
+from .planning import plan_first_run
+from .runtime import BatchSpec, RunEvent, mark_interrupted
+from .state import StateStore
+
+# A run delayed by a busy or suspended host still happens if it is at most this late; later ones wait.
+MISFIRE_GRACE_S = 600
+STOP_GRACE_S = 30.0
+
+logging.getLogger("apscheduler").addHandler(logging.NullHandler())  # never on a console's screen
+
+
+@dataclass(frozen=True)
+class HostNotice:
+    """Something the host did on its own (a catch-up, a skipped overlap), for the log and the console."""
+
+    code: str
+    text: str
+
+
+Listener = Callable[[RunEvent | HostNotice], None]
+
+
+class HostBusy(Exception):
+    """Another process already runs the batches of this state database."""
+
+
+def host_lock(state_path: Path) -> ConfigLock:
+    """The lock naming the one process that runs the batches of a state database."""
+    return ConfigLock(state_path.with_name(state_path.name + ".host"))
+
+
+def host_holder(state_path: Path) -> str | None:
+    """Who runs the batches now, as 'user@host (pid N) since …', or None when nobody holds the lock."""
+    lock = host_lock(state_path)
+    try:
+        lock.acquire()
+    except LockedError as error:
+        return error.holder.describe() if error.holder else "another process"
+    lock.release()
+    return None
+
+
+@dataclass
+class Running:
+    """A run going on in this host."""
+
+    code: str
+    task: asyncio.Task
+    cancel: threading.Event
+
+
+class SchedulerHost:
+    """Schedules and runs the batches; talks to the console only through listeners."""
+
+    def __init__(self, editor: SettingsEditor, state: StateStore, *,
+                 now: Callable[[], dt.datetime] | None = None) -> None:
+        self.editor = editor
+        self.state = state
+        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
+        self.running: dict[str, Running] = {}
+        self.specs: dict[str, BatchSpec] = {}
+        self.listeners: list[Listener] = []
+        self._lock = host_lock(state.path)
+        self.started = False
+
+    # --- life ------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the host lock (HostBusy names the holder), recover interrupted runs, schedule everything."""
+        try:
+            self._lock.acquire()
+        except LockedError as error:
+            who = error.holder.describe() if error.holder else "another process"
+            raise HostBusy(f"the batches of {self.state.path} already run on {who}") from None
+        interrupted = mark_interrupted(self.state)
+        if interrupted:
+            self._notify("", f"{interrupted} run(s) were interrupted when the previous host stopped.")
+        self.scheduler.start()
+        self.started = True
+        self.reload(self.editor)
+
+    async def stop(self) -> None:
+        """Cancel running batches (they record what they did), stop scheduling, release the lock."""
+        for running in list(self.running.values()):
+            running.cancel.set()
+        tasks = [r.task for r in self.running.values()]
+        if tasks:
+            done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=5)
+        if self.started:
+            self.scheduler.shutdown(wait=False)
+            self.started = False
+        self._lock.release()
+
+    # --- the schedule ------------------------------------------------------------------------------
+
+    def reload(self, editor: SettingsEditor) -> None:
+        """Follow the saved batches: new ones scheduled, removed ones dropped, changed schedules replanned."""
+        self.editor = editor
+        fresh = {spec.code: spec for spec in batch_specs(editor)}
+        for code in list(self.specs):
+            if code not in fresh and self.scheduler.get_job(code):
+                self.scheduler.remove_job(code)
+        for code, spec in fresh.items():
+            old = self.specs.get(code)
+            if old is None or old.schedule != spec.schedule or old.first_delay_s != spec.first_delay_s:
+                self._plan(spec, first_time=old is None)
+        self.specs = fresh
+
+    def _last_run(self, code: str) -> dt.datetime | None:
+        rows = self.state.query("SELECT MAX(started_at) FROM batch_runs WHERE batch_code = ? AND trigger != 'manual'",
+                                (code,))
+        return dt.datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+
+    def _plan(self, spec: BatchSpec, *, first_time: bool) -> None:
+        if self.scheduler.get_job(spec.code):
+            self.scheduler.remove_job(spec.code)
+        first = plan_first_run(spec, now=self.now(), last_run=self._last_run(spec.code))
+        if first.at is None:
+            return
+        if spec.schedule.interval_s is not None:
+            trigger = IntervalTrigger(seconds=spec.schedule.interval_s, start_date=first.at, timezone=dt.timezone.utc)
+        else:
+            trigger = spec.schedule.trigger()
+        self.scheduler.add_job(self._fire, trigger, id=spec.code, args=[spec.code, first.catch_up],
+                               next_run_time=first.at, max_instances=1, coalesce=True,
+                               misfire_grace_time=MISFIRE_GRACE_S, replace_existing=True)
+        if self.is_paused(spec.code):
+            self.scheduler.pause_job(spec.code)
+        if first.catch_up or first_time:
+            self._notify(spec.code, f"{spec.code}: {first.reason}.")
+
+    def next_run(self, code: str) -> dt.datetime | None:
+        """When the batch runs next on its own (None: on demand, paused or unknown)."""
+        job = self.scheduler.get_job(code) if self.started else None
+        return job.next_run_time if job is not None else None
+
+    # --- pause, run now, cancel -----------------------------------------------------------------------
+
+    def is_paused(self, code: str) -> bool:
+        """True when the batch's schedule is paused (it still runs when started by hand)."""
+        rows = self.state.query("SELECT paused FROM batch_control WHERE batch_code = ?", (code,))
+        return bool(rows and rows[0][0])
+
+    def set_paused(self, code: str, paused: bool) -> None:
+        """Pause or resume a batch's schedule; remembered across restarts."""
+        set_paused(self.state, code, paused)
+        if self.scheduler.get_job(code):
+            (self.scheduler.pause_job if paused else self.scheduler.resume_job)(code)
+        self._notify(code, f"{code}: schedule {'paused' if paused else 'resumed'}.")
+
+    def run_now(self, code: str, trigger: str = "manual") -> asyncio.Task:
+        """Start a run now in the background; BatchBusy when the batch is already running."""
+        spec = self.specs.get(code)
+        if spec is None:
+            raise KeyError(code)
+        if code in self.running:
+            raise BatchBusy(f"{code} is already running")
+        cancel = threading.Event()
+        task = asyncio.get_running_loop().create_task(self._execute(spec, trigger, cancel))
+        self.running[code] = Running(code, task, cancel)
+        task.add_done_callback(lambda _t: self.running.pop(code, None))
+        return task
+
+    def cancel(self, code: str) -> bool:
+        """Ask a running batch to stop between two items; False when it is not running."""
+        running = self.running.get(code)
+        if running is None:
+            return False
+        running.cancel.set()
+        return True
+
+    async def _fire(self, code: str, catch_up: bool = False) -> None:
+        if self.is_paused(code):
+            return
+        if code in self.running:
+            self._notify(code, f"{code}: a scheduled run was skipped, the previous one is still going on.")
+            return
+        trigger = "catch-up" if catch_up else "schedule"
+        if catch_up:
+            # Later fires of this job are plain scheduled runs.
+            job = self.scheduler.get_job(code)
+            if job is not None:
+                job.modify(args=[code, False])
+        try:
+            await self.run_now(code, trigger)
+        except BatchBusy as error:
+            self._notify(code, f"{code}: scheduled run skipped: {error}.")
+
+    async def _execute(self, spec: BatchSpec, trigger: str, cancel: threading.Event) -> RunSummary | None:
+        try:
+            return await run_batch(spec, editor=self.editor, state=self.state, trigger=trigger,
+                                   listener=self._emit, cancel=cancel)
+        except BatchBusy as error:
+            self._notify(spec.code, str(error))
+            return None
+
+    # --- listeners ---------------------------------------------------------------------------------
+
+    def _emit(self, event: RunEvent | HostNotice) -> None:
+        for listener in list(self.listeners):
+            listener(event)
+
+    def _notify(self, code: str, text: str) -> None:
+        self._emit(HostNotice(code, text))
+
+
+def set_paused(state: StateStore, code: str, paused: bool) -> None:
+    """Remember whether a batch's schedule is paused."""
+    state.execute("INSERT INTO batch_control (batch_code, paused) VALUES (?, ?) ON CONFLICT(batch_code) "
+                  "DO UPDATE SET paused = excluded.paused", (code, int(paused)))
+
+
+__all__ = ["HostBusy", "HostNotice", "SchedulerHost", "host_holder", "host_lock", "read_holder", "set_paused"]

@@ -1,0 +1,329 @@
+"""Sending an e-mail the way the settings say: through the mail server, or the Gmail API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from email.utils import formatdate, make_msgid, parseaddr
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from ..connectors import gmail
+from ..connectors.diagnose import (CERTIFICATE_HINT, TLS_EXPIRED, TLS_HOSTNAME_MISMATCH, diagnose_exception,
+                                   json_object, retry_after)
+from ..connectors.http import make_client, trust_context
+from ..connectors.probe import MASK, Probe, secret_forms
+from ..connectors.registry import trusted_certificates
+from ..connectors.result import TestResult
+from ..connectors.tokens import SHARED
+from ..settings import schema
+from ..settings.editor import SettingsEditor
+from ..settings.validate import gmail_precondition_problems
+
+TIMEOUT_S = 30.0
+GMAIL_API = "https://gmail.googleapis.com"
+SECURITY_LABELS = {"none": "no encryption", "starttls": "STARTTLS", "tls": "TLS"}
+MAIL_SERVER = "Configuration > Mail server"
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A plain-text message to send."""
+
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    sender: str = ""  # empty: [mail] from_address (or Gmail's send_as)
+    reply_to: str = ""
+
+
+class MailError(Exception):
+    """Why a message could not be sent, in words (never a secret)."""
+
+
+def build_message(mail: OutgoingMail, sender: str, *, with_bcc: bool = False) -> EmailMessage:
+    """The RFC 5322 message; Bcc stays out of it unless the transport needs it to find the recipients."""
+    try:
+        return _compose(mail, sender, with_bcc)
+    except ValueError:  # the email package refuses a line break in a header
+        raise MailError("An address of the message (sender, recipient or Reply-To) holds a line break.") from None
+
+
+def _compose(mail: OutgoingMail, sender: str, with_bcc: bool) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    if mail.to:
+        message["To"] = ", ".join(mail.to)
+    if mail.cc:
+        message["Cc"] = ", ".join(mail.cc)
+    if with_bcc and mail.bcc:
+        message["Bcc"] = ", ".join(mail.bcc)
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    # A subject made from an error text may hold line breaks, which a header cannot.
+    message["Subject"] = " ".join(mail.subject.split())
+    message["Date"] = formatdate(localtime=True)
+    # A domain of our own: without one, make_msgid asks DNS for this host's name.
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "akadmin.invalid")
+    # Quoted-printable keeps any UTF-8 body within 7-bit lines, whatever the server offers (8BITMIME or not).
+    message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    return message
+
+
+async def send_mail(editor: SettingsEditor, mail: OutgoingMail, *, client: httpx.AsyncClient | None = None) -> str:
+    """Send through the mail server, or the Gmail API when Gmail is the e-mail application; returns where it went."""
+    if not (mail.to or mail.cc or mail.bcc):
+        raise MailError("The message has no recipient.")
+    if editor.values(schema.OFFICE_AUTOMATION).get("email_application") == "gmail":
+        problems = gmail_precondition_problems(editor.config.plain())
+        if problems:
+            raise MailError(f"Gmail is the selected email application, but {'; '.join(problems)}.")
+        if client is not None:
+            return await _send_gmail(editor, mail, client)
+        async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
+            return await _send_gmail(editor, mail, own)
+    return await _send_smtp(editor, mail)
+
+
+# --- Through the mail server ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Server:
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    ca_pems: tuple[str, ...] = field(repr=False)
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def redact(self, text: str) -> str:
+        """`text` without the password in any of its forms (a server may echo what it was sent)."""
+        if self.password:
+            for form in sorted(secret_forms(self.password), key=len, reverse=True):
+                text = text.replace(form, MASK)
+        return text
+
+
+async def _send_smtp(editor: SettingsEditor, mail: OutgoingMail) -> str:
+    values = editor.values(schema.MAIL)
+    host = str(values.get("smtp_host") or "").strip()
+    if not host:
+        raise MailError(f"{MAIL_SERVER} has no SMTP server: set the host name of the mail server.")
+    sender = mail.sender or str(values.get("from_address") or "")
+    if not parseaddr(sender)[1]:
+        raise MailError(f"{MAIL_SERVER} has no Sender address, and the message names no sender.")
+    security = str(values.get("security") or "starttls")
+    server = _Server(host, int(values.get("smtp_port") or 587), security, str(values.get("username") or ""),
+                     str(values.get("password") or ""), tuple(trusted_certificates(editor)))
+    recipients = [parseaddr(address)[1] or address for address in (*mail.to, *mail.cc, *mail.bcc)]
+    message = build_message(mail, sender)
+    refused = await asyncio.to_thread(_deliver, server, message, parseaddr(sender)[1], recipients)
+    where = f"{server.where} ({SECURITY_LABELS.get(security, security)})"
+    if refused:
+        # The others received it: raising would have a caller send it to them twice.
+        where += "; refused: " + ", ".join(f"{address} ({_reply(code, text, server)})"
+                                           for address, (code, text) in refused.items())
+    return where
+
+
+def _reply(code: int, text: bytes | str, server: _Server) -> str:
+    said = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return server.redact(f"{code} {' '.join(said.split())}".strip())
+
+
+def _deliver(server: _Server, message: EmailMessage, envelope_from: str,
+             recipients: list[str]) -> dict[str, tuple[int, bytes]]:
+    """The SMTP session, in a worker thread; returns the recipients refused while others were accepted."""
+    stage = "connect"
+    try:
+        context = trust_context(server.ca_pems) if server.security != "none" else None
+        if server.security == "tls":
+            session: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT_S, context=context)
+        else:
+            session = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_S)
+        try:
+            if server.security == "starttls":
+                stage = "starttls"
+                session.starttls(context=context)
+            if server.username:
+                stage = "login"
+                session.login(server.username, server.password)
+            stage = "send"
+            refused = session.send_message(message, envelope_from, recipients)
+        except BaseException:
+            session.close()  # no QUIT: after a failed handshake it could wait the whole timeout for nothing
+            raise
+    except Exception as error:  # noqa: BLE001 - every failure becomes a MailError that says which
+        raise MailError(server.redact(_explain(error, server, stage, envelope_from))) from None
+    try:
+        session.quit()
+    except (smtplib.SMTPException, OSError):
+        pass  # the server has accepted the message: a failed goodbye must not have it sent again
+    return refused
+
+
+def _explain(error: Exception, server: _Server, stage: str, sender: str) -> str:
+    where = server.where
+    # smtplib's exceptions are OSErrors: they must be told apart before the network ones.
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return (f"{where} refused the login {server.username} ({_reply(error.smtp_code, error.smtp_error, server)}): "
+                f"check the User name and Password in {MAIL_SERVER}.")
+    if isinstance(error, smtplib.SMTPSenderRefused) and error.smtp_code == 530:
+        return (f"{where} requires a login before sending ({_reply(error.smtp_code, error.smtp_error, server)}): "
+                f"set the User name and Password in {MAIL_SERVER}.")
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        return (f"{where} refused the sender address {sender} ({_reply(error.smtp_code, error.smtp_error, server)}): "
+                "the login may not be allowed to send as that address; check the Sender address.")
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = ", ".join(f"{address} ({_reply(code, text, server)})"
+                            for address, (code, text) in error.recipients.items())
+        return f"{where} refused every recipient: {refused}."
+    if isinstance(error, smtplib.SMTPDataError):
+        return f"{where} refused the message itself ({_reply(error.smtp_code, error.smtp_error, server)})."
+    if isinstance(error, smtplib.SMTPConnectError):
+        return f"{where} refused the session ({_reply(error.smtp_code, error.smtp_error, server)})."
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        hint = (" It may expect TLS from the start: set Security to tls (port 465)."
+                if stage == "connect" and server.security != "tls" else "")
+        return f"{where} closed the connection ({_STAGES[stage]}).{hint}"
+    if isinstance(error, smtplib.SMTPNotSupportedError) and stage == "starttls":
+        return (f"{where} does not offer STARTTLS: set Security to tls if it expects TLS from the start (port 465), "
+                "or to none if it cannot encrypt at all.")
+    if isinstance(error, smtplib.SMTPNotSupportedError) and stage == "login":
+        advice = "set Security to starttls, or " if server.security == "none" else ""
+        return (f"{where} offers no authentication (AUTH) on this connection: {advice}clear the User name if the "
+                "server needs no login.")
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return f"{where} does not support non-ASCII addresses (SMTPUTF8): use ASCII addresses."
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{where} answered {_reply(error.smtp_code, error.smtp_error, server)} ({_STAGES[stage]})."
+    if isinstance(error, smtplib.SMTPException) and stage == "login":
+        return f"{where} offers no authentication method akadmin knows (PLAIN, LOGIN or CRAM-MD5)."
+    if isinstance(error, UnicodeError) and stage == "login":
+        return ("The User name or Password holds characters outside ASCII, which Python's SMTP login cannot send: "
+                f"use ASCII characters for this login in {MAIL_SERVER}.")
+    if isinstance(error, ssl.SSLCertVerificationError):
+        if error.verify_code == TLS_HOSTNAME_MISMATCH:
+            return (f"The TLS certificate presented by {where} is for another name ({error.verify_message}): "
+                    f"check the SMTP server's name in {MAIL_SERVER}.")
+        if error.verify_code == TLS_EXPIRED:
+            return f"The TLS certificate of {where} has expired: the mail server must renew it."
+        return (f"The TLS certificate of {where} is not trusted ({error.verify_message}). "
+                f"If you trust the authority that issued it, {CERTIFICATE_HINT}.")
+    if isinstance(error, ssl.SSLError):
+        hint = (" It may expect STARTTLS rather than TLS from the start: set Security to starttls (port 587)."
+                if server.security == "tls" else "")
+        return f"The TLS handshake with {where} failed ({error.reason or error}).{hint}"
+    if isinstance(error, socket.gaierror):
+        return f"The host name {server.host} cannot be resolved (DNS): check the SMTP server in {MAIL_SERVER}."
+    if isinstance(error, ConnectionRefusedError):
+        return (f"The connection to {where} was refused: nothing listens there, or a firewall rejects it. "
+                f"Check the SMTP server and Port in {MAIL_SERVER}.")
+    if isinstance(error, TimeoutError) and stage == "connect":
+        return (f"No greeting from {where} within {TIMEOUT_S:.0f} s: the host is down or filtered (firewall), "
+                "or it expects TLS from the start (Security: tls, port 465).")
+    if isinstance(error, TimeoutError):
+        return f"{where} stopped answering for {TIMEOUT_S:.0f} s ({_STAGES[stage]})."
+    if isinstance(error, OSError):
+        return f"The connection to {where} failed ({_STAGES[stage]}): {error.strerror or type(error).__name__}."
+    return f"Sending through {where} failed ({_STAGES[stage]}; {type(error).__name__})."
+
+
+_STAGES = {"connect": "on connecting", "starttls": "during STARTTLS", "login": "during the login",
+           "send": "while sending the message"}
+
+
+# --- Through the Gmail API --------------------------------------------------------------------------
+
+def gmail_api_base(token_url: str) -> str:
+    """Gmail's API when the token comes from Google, else the token server's own origin (the sandbox serves both)."""
+    parts = urlsplit(token_url)
+    if (parts.hostname or "").endswith(".googleapis.com"):
+        return GMAIL_API
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def _send_gmail(editor: SettingsEditor, mail: OutgoingMail, client: httpx.AsyncClient) -> str:
+    values = editor.values(schema.GMAIL)
+    key_path, send_as = str(values.get("credential_key_path") or ""), str(values.get("send_as") or "").strip()
+    if "@" not in send_as:
+        raise MailError("Third-party interfaces > Gmail configuration has no Send as address: a service account "
+                        "sends as a user of the Workspace domain.")
+    try:
+        key = await asyncio.to_thread(gmail.load_key, key_path)  # file and RSA parsing off the event loop
+    except gmail.KeyFileError as error:
+        raise MailError(str(error)) from None
+    account = gmail.GmailAccount(key_path, send_as)
+    base = gmail_api_base(account.token_url_override or key.token_uri)
+    url = f"{base}/gmail/v1/users/{quote(send_as, safe='@')}/messages/send"
+    # Gmail reads Bcc from the message itself and strips it from the copies it delivers.
+    message = build_message(mail, mail.sender or send_as, with_bcc=True)
+    raw = base64.urlsafe_b64encode(message.as_bytes(policy=SMTP_POLICY)).decode()
+    for fresh in (False, True):
+        token = await _gmail_token(client, account, key, reuse=not fresh)
+        try:
+            response = await client.post(url, json={"raw": raw}, headers={"Authorization": f"Bearer {token}"})
+        except httpx.HTTPError as error:
+            diagnosis = await diagnose_exception(error, url, TIMEOUT_S)
+            raise MailError(f"The Gmail API could not be reached: {diagnosis}") from None
+        # A cached token can have been revoked since: one more try with a fresh one.
+        if response.status_code != 401 or fresh:
+            break
+    if response.status_code == 200:
+        return f"Gmail API {urlsplit(base).netloc} as {send_as}"
+    raise MailError(_gmail_refusal(response, account, key))
+
+
+async def _gmail_token(client: httpx.AsyncClient, account: gmail.GmailAccount, key: gmail.ServiceAccountKey, *,
+                       reuse: bool) -> str:
+    assertion = gmail.sign_assertion(key, account.send_as)
+    result = TestResult("gmail", account.send_as)
+    probe = Probe(result, [key.pem, assertion], timeout_s=TIMEOUT_S)
+    token = await gmail.fetch_token(probe, client, account, key, assertion, SHARED, reuse=reuse)
+    if token is None:
+        failed = result.failed_step
+        raise MailError(f"No Google token to send as {account.send_as}: {failed.diagnosis if failed else 'no answer'}")
+    return token
+
+
+def _gmail_refusal(response: httpx.Response, account: gmail.GmailAccount, key: gmail.ServiceAccountKey) -> str:
+    status = response.status_code
+    error = json_object(response).get("error")
+    error = error if isinstance(error, dict) else {}
+    said = str(error.get("message") or response.reason_phrase)
+    reasons = " ".join(str(e.get("reason", "")) for e in error.get("errors") or () if isinstance(e, dict))
+    if status == 400:
+        return f"Gmail refused the message (400: {said})."
+    if status == 401:
+        return (f"Gmail refused even a fresh access token (401: {said}): the token Google issued for "
+                f"{key.client_email} is not accepted by the Gmail API.")
+    if status == 403 and ("insufficientPermissions" in reasons or "scope" in said.lower()):
+        return (f"The access token does not carry the gmail.send scope (403: {said}): the domain-wide delegation of "
+                f"client ID {key.client_id or '(see the key file)'} must grant {gmail.GMAIL_SEND}.")
+    if status == 403 and ("accessNotConfigured" in reasons or "SERVICE_DISABLED" in str(error.get("status"))
+                          or "has not been used" in said or "is disabled" in said):
+        return (f"The Gmail API is not enabled in the service account's Google Cloud project (403: {said}): "
+                "enable it in Google Cloud console > APIs & Services > Library > Gmail API.")
+    if status == 403:
+        return (f"Gmail does not let {key.client_email} send as {account.send_as} (403: {said}): it must be an "
+                "active mailbox of the Workspace domain that granted the delegation, with Gmail enabled.")
+    if status == 429:
+        wait = retry_after(response)
+        return (f"Gmail's sending limit is reached (429: {said}){'; ' + wait if wait else ''}: the message was not "
+                "sent; send it again later.")
+    if status >= 500:
+        return f"Gmail failed ({status}: {said}): a fault on Google's side; the message was not sent, try again later."
+    return f"Gmail answered HTTP {status} ({said}): the message was not sent."

@@ -1,0 +1,128 @@
+"""Batch schedules as an admin writes them: `every 6h`, `every 900s`, or a five-field cron expression."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from apscheduler.triggers.cron import CronTrigger
+
+_EVERY = re.compile(r"^every\s+([0-9]+)\s*(s|m|h|d)$", re.IGNORECASE)
+_UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MIN_INTERVAL_S = 60
+MAX_INTERVAL_S = 31 * 86400
+
+
+class ScheduleError(ValueError):
+    """A schedule that cannot be read; the text says what is expected."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a batch runs on its own: every `interval_s`, or at the times of `cron` (None: on demand only)."""
+
+    text: str
+    interval_s: int | None = None
+    cron: str | None = None
+
+    @property
+    def on_demand(self) -> bool:
+        """True when the batch only runs when started by hand."""
+        return self.interval_s is None and self.cron is None
+
+    def describe(self) -> str:
+        """A short human form, e.g. 'every 6 h' or 'cron 0 6 * * 1-5'."""
+        if self.interval_s is not None:
+            for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+                if self.interval_s % size == 0:
+                    return f"every {self.interval_s // size} {unit}"
+            return f"every {self.interval_s} s"
+        return f"cron {self.cron}" if self.cron else "on demand"
+
+    def trigger(self, timezone: dt.tzinfo | None = None) -> CronTrigger | None:
+        """The cron trigger (None for intervals and on-demand batches)."""
+        return _cron_trigger(self.cron, timezone or dt.timezone.utc) if self.cron else None
+
+    def next_after(self, moment: dt.datetime, anchor: dt.datetime | None = None) -> dt.datetime | None:
+        """The first fire time strictly after `moment` (intervals count from `anchor`, else from `moment`)."""
+        if self.interval_s is not None:
+            step = dt.timedelta(seconds=self.interval_s)
+            if anchor is None or anchor > moment:
+                return (anchor if anchor is not None else moment + step)
+            periods = int((moment - anchor) / step) + 1
+            return anchor + periods * step
+        trigger = self.trigger(moment.tzinfo)
+        if trigger is None:
+            return None
+        return trigger.get_next_fire_time(None, moment + dt.timedelta(microseconds=1))
+
+
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _standard_days(field: str) -> str:
+    """Day-of-week numbers as cron means them (0 or 7 = Sunday), as names APScheduler cannot misread.
+
+    APScheduler 3 counts 0 as Monday, so `1-5` would silently mean Tuesday to Saturday.
+    """
+    names: list[str] = []
+    for part in field.split(","):
+        span, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else 1
+        if span == "*":
+            if not step_text:
+                return "*"
+            first, last = 0, 6
+        elif "-" in span and all(side.isdigit() for side in span.split("-", 1)):
+            first, last = (int(side) for side in span.split("-", 1))
+        elif span.isdigit():
+            first = last = int(span)
+        else:
+            names.append(part)  # names (mon-fri) and anything else: APScheduler reads or refuses them
+            continue
+        if not (0 <= first <= 7 and 0 <= last <= 7 and first <= last):
+            raise ValueError(f"day of week {part!r} is not within 0-7")
+        names += [_DAY_NAMES[day % 7] for day in range(first, last + 1, step)]
+    return ",".join(dict.fromkeys(names))
+
+
+def _cron_trigger(expression: str, timezone: dt.tzinfo) -> CronTrigger:
+    minute, hour, day, month, days = expression.split(" ")
+    return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_standard_days(days),
+                       timezone=timezone)
+
+
+EXPECTED = ("'every N' with s, m, h or d (e.g. every 6h, every 900s), a five-field cron expression "
+            "(e.g. 0 6 * * 1-5 for 6:00 on weekdays), or empty to run only on demand")
+
+
+def parse_schedule(text: str) -> Schedule:
+    """Read a schedule, or raise ScheduleError saying what is expected."""
+    cleaned = " ".join(text.split())
+    if not cleaned:
+        return Schedule("")
+    every = _EVERY.match(cleaned)
+    if every:
+        seconds = int(every.group(1)) * _UNIT_S[every.group(2).lower()]
+        if not MIN_INTERVAL_S <= seconds <= MAX_INTERVAL_S:
+            raise ScheduleError(f"an interval from {MIN_INTERVAL_S} s to 31 days; got {cleaned!r}")
+        return Schedule(cleaned, interval_s=seconds)
+    if len(cleaned.split(" ")) != 5:
+        raise ScheduleError(f"{EXPECTED}; got {cleaned!r}")
+    try:
+        _cron_trigger(cleaned, dt.timezone.utc)
+    except ValueError as error:
+        raise ScheduleError(f"a valid cron expression ({error}); got {cleaned!r}") from None
+    return Schedule(cleaned, cron=cleaned)
+
+
+def schedule_problem(value: object) -> str | None:
+    """The validation message for a schedule field, or None when it reads."""
+    if not isinstance(value, str):
+        return f"must be {EXPECTED}"
+    try:
+        parse_schedule(value)
+    except ScheduleError as error:
+        return f"must be {error}"
+    return None
