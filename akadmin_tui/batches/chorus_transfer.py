@@ -194,38 +194,54 @@ def _refused(ctx: RunContext, deposit_id: int, invoice_id: int, message: str) ->
 
 
 async def _follow_flows(ctx: RunContext, group: AccountGroup) -> None:
-    """Flow reports of deposited invoices: integrated ones get their identifiantFactureCPP, rejected ones are denied."""
+    """Deposited invoices: one paged search finds the integrated ones; only the others cost a flow report each."""
     session = group.session
     assert session is not None
     rows = ctx.state.query(
-        "SELECT id, company, number, flow_number FROM invoices WHERE transfer_state = 'deposited' AND "
-        f"company IN ({placeholders(group.companies)}) ORDER BY id", tuple(group.companies))
+        "SELECT i.id, i.company, i.number, i.flow_number, MIN(d.started_at) AS since FROM invoices i JOIN deposits d "
+        "ON d.invoice_id = i.id WHERE i.transfer_state = 'deposited' AND "
+        f"i.company IN ({placeholders(group.companies)}) GROUP BY i.id ORDER BY i.id", tuple(group.companies))
+    if not rows:
+        return
+    since = min(dt.datetime.fromisoformat(row["since"]) for row in rows) - dt.timedelta(hours=1)
+    wanted = {(row["flow_number"], row["number"]) for row in rows}
+    found: dict[tuple[str, str], dict] = {}
+    async for invoice in session.search({"periodeDateDepotDu": since.isoformat(timespec="seconds")}):
+        key = (str(invoice.get("numeroFluxDepot") or ""), str(invoice.get("numeroFacture") or ""))
+        if key in wanted:
+            found[key] = invoice
     for row in rows:
         ctx.check_cancelled()
-        report = await session.flow_report(row["flow_number"])
-        state = str(report.get("etatCourantDepotFlux") or report.get("etatCourantFlux") or "")
-        ctx.state.execute("UPDATE deposits SET flow_state = ? WHERE flow_number = ?", (state, row["flow_number"]))
-        if state in ("IN_INTEGRE", "IN_INTEGRE_PARTIEL"):
-            found = [f async for f in session.search({"numeroFluxDepot": row["flow_number"], "numeroFacture": row["number"]})]
-            if not found:
-                ctx.warn(f"Invoice {row['number']}: flow {row['flow_number']} is {state} but the invoice is not found yet.")
-                continue
-            invoice = found[0]
+        invoice = found.get((row["flow_number"], row["number"]))
+        if invoice is not None:
             _integrated(ctx, row["id"], invoice)
+            ctx.state.execute("UPDATE deposits SET flow_state = 'IN_INTEGRE' WHERE flow_number = ?", (row["flow_number"],))
             ctx.info(f"Invoice {row['number']} ({row['company']}): integrated, identifiantFactureCPP "
                      f"{invoice.get('identifiantFactureCPP')}, status {invoice.get('statut')}.")
             ctx.count("integrated")
-        elif state == "IN_REJETE":
-            errors = "; ".join(str(e.get("libelleErreurDP") or e) for e in report.get("listeErreurDP") or []) or \
-                "; ".join(str(e.get("libelleErreur") or e) for e in report.get("listeErreurTechnique") or []) or "no reason given"
-            with ctx.state.transaction() as db:
-                db.execute("UPDATE invoices SET transfer_state = 'rejected', erp_status = ?, last_error = ?, "
-                           "updated_at = ? WHERE id = ?", (ERP_DENIED, errors, _stamp(ctx), row["id"]))
-            ctx.error(f"Invoice {row['number']} ({row['company']}): flow {row['flow_number']} rejected: {errors}; "
-                      f"ERP status {ERP_DENIED}.")
-            ctx.count("rejected")
         else:
-            ctx.debug(f"Invoice {row['number']}: flow {row['flow_number']} is {state or 'not yet processed'}.")
+            await _flow_report(ctx, session, row)
+
+
+async def _flow_report(ctx: RunContext, session: ChorusSession, row) -> None:
+    """A deposited invoice CHORUS PRO does not list yet: its flow report says whether it was rejected."""
+    report = await session.flow_report(row["flow_number"])
+    state = str(report.get("etatCourantDepotFlux") or report.get("etatCourantFlux") or "")
+    ctx.state.execute("UPDATE deposits SET flow_state = ? WHERE flow_number = ?", (state, row["flow_number"]))
+    if state == "IN_REJETE":
+        errors = "; ".join(str(e.get("libelleErreurDP") or e) for e in report.get("listeErreurDP") or []) or \
+            "; ".join(str(e.get("libelleErreur") or e) for e in report.get("listeErreurTechnique") or []) or "no reason given"
+        with ctx.state.transaction() as db:
+            db.execute("UPDATE invoices SET transfer_state = 'rejected', erp_status = ?, last_error = ?, "
+                       "updated_at = ? WHERE id = ?", (ERP_DENIED, errors, _stamp(ctx), row["id"]))
+        ctx.error(f"Invoice {row['number']} ({row['company']}): flow {row['flow_number']} rejected: {errors}; "
+                  f"ERP status {ERP_DENIED}.")
+        ctx.count("rejected")
+    elif state in ("IN_INTEGRE", "IN_INTEGRE_PARTIEL"):
+        ctx.warn(f"Invoice {row['number']}: flow {row['flow_number']} is {state} but the invoice is not listed yet; "
+                 "the next run looks again.")
+    else:
+        ctx.debug(f"Invoice {row['number']}: flow {row['flow_number']} is {state or 'not yet processed'}.")
 
 
 def _integrated(ctx: RunContext, invoice_id: int, invoice: dict) -> None:

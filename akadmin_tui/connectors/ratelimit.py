@@ -11,6 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 
+# A little over a second: calls leave here and reach the service with some jitter, and the service's own
+# one-second window must never see more than the limit.
+WINDOW_S = 1.05
+
+
 class RateLimiter:
     """At most `per_second` calls in any one-second window, whoever makes them (batches, Tests)."""
 
@@ -28,19 +33,19 @@ class RateLimiter:
         while True:
             with self._lock:
                 now = self._clock()
-                while self._stamps and now - self._stamps[0] >= 1.0:
+                while self._stamps and now - self._stamps[0] >= WINDOW_S:
                     self._stamps.popleft()
                 if len(self._stamps) < self.per_second:
                     self._stamps.append(now)
                     return
-                wait = 1.0 - (now - self._stamps[0]) + 0.001
+                wait = WINDOW_S - (now - self._stamps[0]) + 0.001
             self.waited_s += wait
             await self._sleep(wait)
 
     def slow_down(self, seconds: float) -> None:
         """Hold every caller back for `seconds` (a 429 told us to), by filling the window ahead."""
         with self._lock:
-            until = self._clock() + seconds - 1.0
+            until = self._clock() + seconds - WINDOW_S
             self._stamps = deque([until] * self.per_second)
 
 

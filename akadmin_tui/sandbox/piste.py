@@ -166,10 +166,14 @@ class PisteEmulator(Emulator):
         return self.state.chorus.invoice_by_number(login, number)
 
     def seed_invoices(self, login: str, count: int, status: str = "MISE_A_DISPOSITION",
-                      prefix: str = "BENCH-") -> list[Invoice]:
-        """Create `count` integrated invoices for a technical account at once (benchmarks)."""
+                      prefix: str = "BENCH-", age: timedelta = timedelta(0)) -> list[Invoice]:
+        """Create `count` integrated invoices for a technical account at once (benchmarks), `age` old."""
         account = self.state.accounts[login]
-        return self.state.chorus.seed_invoices(login, account.siret, account.name, count, status, prefix)
+        created = self.state.chorus.seed_invoices(login, account.siret, account.name, count, status, prefix)
+        for invoice in created:
+            for change in invoice.history:
+                change.at -= age
+        return created
 
     def process_flows(self) -> None:
         """Process every flow whose integration delay has passed, without waiting for a look at it."""
