@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import gc
 import socket
+from collections.abc import Callable
 
 from textual import on
 from textual.app import App
@@ -10,6 +13,7 @@ from textual.binding import Binding
 
 from .screens.dialogs import ConfirmScreen
 from .screens.help import HelpScreen
+from .screens.host_link import HostEvent, HostLink
 from .screens.main import MainScreen
 from .screens.unlock import UnlockScreen
 from .batches.state import StateError, StateStore, state_path_for
@@ -33,13 +37,16 @@ class AkadminApp(App[int]):
     ]
 
     def __init__(self, opener: ConfigOpener, config: ConfigFile | None = None, *,
-                 host_name: str | None = None, sandbox: Sandbox | None = None) -> None:
+                 host_name: str | None = None, sandbox: Sandbox | None = None,
+                 batch_clock: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__()
         self.opener = opener
         self.sandbox = sandbox
         self.state: StateStore | None = None
         self.config = config
         self.editor: SettingsEditor | None = None
+        self.batches: HostLink | None = None
+        self.batch_clock = batch_clock  # the batches' clock for planning (tests fix it)
         self.host_name = host_name or socket.gethostname()
         self.title = f"akadmin · {opener.path}"
         self.sub_title = self.host_name
@@ -73,15 +80,22 @@ class AkadminApp(App[int]):
         self.config = config
         self.editor = SettingsEditor(config)
         try:
-            self.state = StateStore(state_path_for(config.path))
+            self.state = StateStore(state_path_for(config.path, config.plain()))
         except StateError as error:
             self.state = None
-            notice = (notice + " " if notice else "") + f"No Test history: {error}."
+            notice = (notice + " " if notice else "") + f"No Test history and no batches: {error}."
+        if self.state is not None:
+            # The config lock and the host lock are separate: a read-only console may still run the batches.
+            self.batches = HostLink(self, self.state, now=self.batch_clock)
+            self.batches.start(self.editor)
         main = MainScreen(self.editor, notice, sandbox=self.sandbox)
         if isinstance(self.screen, UnlockScreen):
             self.switch_screen(main)
         else:
             self.push_screen(main)
+        # What exists once the console is up lives until it quits: leaving it out of garbage collection keeps
+        # full collections short, which would otherwise stall paging through long lists for tens of ms.
+        self.call_after_refresh(gc.freeze)
 
     def _current(self, config: ConfigFile) -> tuple[ConfigFile, str | None]:
         """The file as it is now on disk: someone may have saved it between reading and locking."""
@@ -96,7 +110,14 @@ class AkadminApp(App[int]):
         fresh.lock = config.lock
         return fresh, None
 
-    def on_unmount(self) -> None:
+    @on(HostEvent)
+    def _host_event(self, event: HostEvent) -> None:
+        if self.batches is not None:
+            self.batches.receive(event.report)
+
+    async def on_unmount(self) -> None:
+        if self.batches is not None:
+            await self.batches.stop()  # before the state closes: stopped runs still record their end
         if self.config is not None:
             self.config.lock.release()
         if self.state is not None:
@@ -125,8 +146,12 @@ class AkadminApp(App[int]):
     async def action_quit(self) -> None:
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
         pending = main.pending_count() if main is not None else 0
-        if not pending:
+        running = sorted(self.batches.live) if self.batches is not None and self.batches.controls else []
+        if not pending and not running:
             self.exit(0)
             return
-        question = f"{pending} field(s) are modified but not saved. Quit and lose them?"
+        question = f"{pending} field(s) are modified but not saved. Quit and lose them?" if pending else ""
+        if running:
+            question = (question + " " if question else "") + (
+                f"Batch(es) {', '.join(running)} are running here and will be stopped. Quit anyway?")
         self.push_screen(ConfirmScreen(question, yes="Quit"), lambda yes: self.exit(0) if yes else None)

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from pathlib import Path
 
-from ..connectors.chorus_api import ChorusError, QuotaReached
+from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
 from .chorus_common import (ERP_DENIED, ERP_TO_TRANSMIT, ERP_TRANSMITTED, AccountGroup, group_by_setup, placeholders,
                             selected_companies)
 from .invoices import scan_outbox
@@ -20,7 +20,6 @@ from .state import invoice_files_dir
 
 # An unanswered deposit that CHORUS PRO still does not show after this long was never received: send again.
 SETTLE = dt.timedelta(hours=1)
-FINAL_FLOW_STATES = {"IN_INTEGRE", "IN_INTEGRE_PARTIEL", "IN_REJETE"}
 MAX_FILE_NAME = 50
 
 

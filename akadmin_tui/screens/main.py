@@ -15,13 +15,21 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
+from .batches_view import BatchesView
+from .batch_commands import BatchCommands
 from .commands import SettingsCommands
 from .chorus_setups import ChorusSetupsView
+from .invoices_view import InvoicesView
+from .runs_view import RunsView
 from .sandbox_view import SandboxView
 from .section_view import SectionView
 
 ROOT_LABEL = "Administration console"
 SANDBOX_ID = "sandbox"
+RUNS_ID = "batch-runs"
+INVOICES_ID = "invoices"
+# Menu leaves that are views of the state database rather than sections of the config.
+BATCH_LEAVES = (("Runs and logs", RUNS_ID), ("Invoices (CHORUS PRO)", INVOICES_ID))
 
 
 class MenuTree(Tree[str]):
@@ -39,6 +47,9 @@ class MenuTree(Tree[str]):
             nodes[path] = parent.add(path[-1], expand=True) if path in parents else parent.add_leaf(path[-1])
         for section in schema.SECTIONS:
             nodes[section.menu].data = section.id
+        batches = nodes[schema.BATCHES.menu[:1]]
+        for label, view_id in BATCH_LEAVES:
+            batches.add_leaf(label, data=view_id)
         if with_sandbox:
             self.root.add_leaf("Sandbox (demo)", data=SANDBOX_ID)
         self.root.expand()
@@ -99,7 +110,7 @@ class Overview(VerticalScroll):
 class MainScreen(Screen):
     """Menu tree on the left, the open section (or the overview) on the right."""
 
-    COMMANDS = Screen.COMMANDS | {SettingsCommands}
+    COMMANDS = Screen.COMMANDS | {SettingsCommands, BatchCommands}
     BINDINGS = [
         Binding("escape", "back", "Menu", tooltip="Back to the menu", show=False),
         Binding("ctrl+b", "toggle_menu", "Hide menu", show=False),
@@ -140,7 +151,7 @@ class MainScreen(Screen):
 
     # --- navigation ----------------------------------------------------------------------------
 
-    def section_view(self, section_id: str) -> SectionView | SandboxView:
+    def section_view(self, section_id: str) -> SectionView | SandboxView | RunsView | InvoicesView:
         """The view of a section, created on first use and kept so unsaved edits survive."""
         switcher = self.query_one("#content", ContentSwitcher)
         view_id = f"section-{section_id}"
@@ -151,6 +162,12 @@ class MainScreen(Screen):
             view = SandboxView(self.sandbox, id=view_id)
         elif section_id == schema.CHORUS_SPECIAL.id:
             view = ChorusSetupsView(self.editor, schema.CHORUS_SPECIAL, id=view_id)
+        elif section_id == schema.BATCHES.id:
+            view = BatchesView(self.editor, schema.BATCHES, id=view_id)
+        elif section_id == RUNS_ID:
+            view = RunsView(id=view_id)
+        elif section_id == INVOICES_ID:
+            view = InvoicesView(getattr(self.app, "state", None), id=view_id)
         else:
             view = SectionView(self.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
         switcher.mount(view)
@@ -185,6 +202,13 @@ class MainScreen(Screen):
         if event.node.data:
             self.open_section(event.node.data)
 
+    def open_runs(self, code: str | None) -> RunsView:
+        """Show Runs and logs on the runs of one batch (None: all batches)."""
+        view = self.open_section(RUNS_ID, focus=False)
+        view.show_batch(code)
+        self.call_after_refresh(view.focus_first_field)
+        return view
+
     def action_back(self) -> None:
         """Escape: from a form back to the menu."""
         self.query_one(MenuTree).focus()
@@ -206,6 +230,10 @@ class MainScreen(Screen):
     @on(RecordForm.Saved)
     def _saved(self) -> None:
         self.query_one(Overview).refresh_overview()
+        # Switching Universign or Akuiteo Connect on or off adds or removes their scheduled task.
+        batches = getattr(self.app, "batches", None)
+        if batches is not None:
+            batches.reload(self.editor)
 
     @on(SectionView.RecordsChanged)
     def _records_changed(self, event: SectionView.RecordsChanged) -> None:

@@ -1,10 +1,11 @@
-"""The demo's sandbox controls: each emulator's address and its fault switch."""
+"""The demo's sandbox controls: each emulator's address and its fault switch, and the mail it received."""
 
 from __future__ import annotations
 
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Label, Select, Static
 
 from ..sandbox.fleet import Sandbox
@@ -20,6 +21,9 @@ FAULT_LABELS = {
     Fault.MALFORMED: "an HTML page instead of the expected body",
     Fault.WRONG_CREDENTIALS: "every credential refused",
 }
+
+SMTP_FAULTS = {"none": "none: accepts every message", "reject": "550 for every recipient",
+               "down": "server stopped"}
 
 
 class SandboxView(Vertical):
@@ -41,6 +45,33 @@ class SandboxView(Vertical):
                     yield Select([(label, fault.value) for fault, label in FAULT_LABELS.items()],
                                  value=emulator.faults.fault.value, allow_blank=False, compact=True,
                                  id=f"fault-{name}", classes="field-input")
+            with Horizontal(classes="field-row sandbox-row"):
+                yield Label(f"smtp  {self.sandbox.smtp.address}", classes="field-label", markup=False)
+                yield Select([(SMTP_FAULTS[f], f) for f in SMTP_FAULTS], value="none", allow_blank=False,
+                             compact=True, id="smtp-fault", classes="field-input")
+            yield Static("Mailbox", classes="section-subtitle")
+            yield Static("", id="sandbox-mailbox", classes="section-intro")
+
+    def on_mount(self) -> None:
+        self._seen = -1
+        self.refresh_mailbox()
+        self.set_interval(2.0, self.refresh_mailbox)
+
+    def refresh_mailbox(self) -> None:
+        """Show what the batches e-mailed (alerts, run logs), newest first; cheap when nothing arrived."""
+        messages = self.sandbox.mailbox()
+        if len(messages) == self._seen:
+            return
+        self._seen = len(messages)
+        if not messages:
+            text = Content("Nothing received yet. Alerts and run logs sent by the batches arrive here, through the "
+                           "SMTP server or the Gmail API, whichever Office automation chooses.")
+        else:
+            text = Content("\n").join(
+                Content.assemble((f"{m.get('Subject', '')}", "bold"), f"\n  {m.get('From', '')} → {m.get('To', '')}"
+                                 + (f" (cc {m.get('Cc')})" if m.get("Cc") else ""))
+                for m in reversed(messages[-20:]))
+        self.query_one("#sandbox-mailbox", Static).update(text)
 
     def focus_first_field(self) -> None:
         """Put the focus on the first fault switch (once they are mounted)."""
@@ -49,6 +80,13 @@ class SandboxView(Vertical):
             switches.first().focus()
         else:
             self.call_after_refresh(self.focus_first_field)
+
+    @on(Select.Changed, "#smtp-fault")
+    def _smtp_fault_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        if (self.sandbox.smtp.fault or "none") != event.value:
+            self.sandbox.smtp.set_fault(str(event.value))
+            self.app.notify(f"smtp: {SMTP_FAULTS[str(event.value)]}.", timeout=3)
 
     @on(Select.Changed)
     def _fault_changed(self, event: Select.Changed) -> None:

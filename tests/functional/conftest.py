@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -12,13 +13,15 @@ from akadmin_tui.settings.session import ConfigOpener
 from akadmin_tui.settings.store import ConfigFile
 
 SIZE = (120, 40)
+QUIET_CLOCK = dt.datetime(2031, 1, 5, 3, 0, tzinfo=dt.timezone.utc)
 
 
 def make_app(path: Path, *, passphrase: str | None = DEMO_PASSPHRASE, read_only: bool = False) -> AkadminApp:
     """The app on `path`, already unlocked unless `passphrase` is None."""
     opener = ConfigOpener(path, read_only=read_only)
     config = opener.open(passphrase) if passphrase is not None else None
-    return AkadminApp(opener, config, host_name="test-host")
+    # A fixed clock far from any demo schedule: no batch fires on its own during a test.
+    return AkadminApp(opener, config, host_name="test-host", batch_clock=lambda: QUIET_CLOCK)
 
 
 def reload(path: Path) -> ConfigFile:

@@ -96,3 +96,47 @@ def test_chorus_tabs_with_a_company_falling_back(snap_compare, demo_here: Path) 
         await pilot.pause()
 
     assert snap_compare(_app(demo_here), run_before=open_beta, terminal_size=(100, 30))
+
+
+def test_batches_list(snap_compare, demo_here: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime as dt
+    import time
+
+    from akadmin_tui.batches.host import set_paused
+    from akadmin_tui.batches.state import StateStore, state_path_for
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+
+    # Times show in local time, here UTC; the batches' clock is fixed years ahead, so nothing fires meanwhile.
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    clock = dt.datetime(2031, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+    needed = {"BATCH_MAIL": "support@acme.example", "BATCH_USER": "batch", "BATCH_PWD": "batch-password"}
+    editor = SettingsEditor(ConfigOpener(demo_here).open(DEMO_PASSPHRASE))
+    editor.create(schema.BATCHES, "CHK-PAUSED", needed | {"label": "CHORUS statuses, paused",
+                                                          "template": "CheckFacturesClientChorus",
+                                                          "schedule": "every 1h"})
+    editor.create(schema.BATCHES, "TRANSFER", needed | {"label": "Chorus transfer by hand",
+                                                        "template": "TransfertFacturesClientChorus"})
+    state = StateStore(state_path_for(demo_here))
+    set_paused(state, "CHK-PAUSED", True)
+    state.execute("INSERT INTO batch_runs (batch_code, template, trigger, started_at, ended_at, outcome) VALUES "
+                  "('CHORUS_STATUS', 'CheckFacturesClientChorus', 'schedule', '2031-03-04T05:00:00+00:00', "
+                  "'2031-03-04T05:00:12+00:00', 'ok'), ('TRANSFER', 'TransfertFacturesClientChorus', 'manual', "
+                  "'2031-03-02T14:30:00+00:00', '2031-03-02T14:31:05+00:00', 'failed')")
+    state.close()
+
+    async def open_batches(pilot) -> None:
+        pilot.app.screen.open_section("batches")
+        await pilot.pause()
+        table = pilot.app.screen.query_one("#batch-table")
+        table.move_cursor(row=table.get_row_index("CHORUS_STATUS"))
+        await pilot.pause()
+
+    opener = ConfigOpener(demo_here)
+    app = AkadminApp(opener, opener.open(DEMO_PASSPHRASE), host_name="erp-host", batch_clock=lambda: clock)
+    try:
+        assert snap_compare(app, run_before=open_batches, terminal_size=(120, 34))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -1,0 +1,376 @@
+"""Batches in the console: create a batch, run it, follow its log and progress, pause it, browse invoices."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, ProgressBar, Select
+
+from akadmin_tui.batches import execute
+from akadmin_tui.batches.host import SchedulerHost
+from akadmin_tui.batches.state import StateStore, state_path_for
+from akadmin_tui.screens.batches_view import BatchesView
+from akadmin_tui.screens.dialogs import ConfirmScreen
+from akadmin_tui.screens.invoices_view import InvoicesView
+from akadmin_tui.screens.new_batch import NewBatchScreen
+from akadmin_tui.screens.runs_view import RunsView
+from akadmin_tui.settings import schema
+from akadmin_tui.settings.editor import SettingsEditor
+from akadmin_tui.widgets.invoice_table import InvoiceTable
+from akadmin_tui.widgets.run_log import RunLog
+
+from .conftest import SIZE, make_app, reload
+
+# The demo's batches are scheduled against a clock years ahead, so none fires by itself during a test.
+FUTURE = dt.datetime(2031, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+
+
+def console(path: Path):
+    """The console on `path`, whose batches' clock is FUTURE."""
+    app = make_app(path)
+    app.batch_clock = lambda: FUTURE
+    return app
+
+CHECK = "CheckFacturesClientChorus"
+COMPLETE = {"label": "CHORUS statuses", "template": CHECK, "BATCH_MAIL": "support@acme.example",
+            "BATCH_USER": "batch", "BATCH_PWD": "batch-password"}
+
+
+async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        assert loop.time() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+def add_batch(path: Path, code: str, **values) -> None:
+    SettingsEditor(reload(path)).create(schema.BATCHES, code, COMPLETE | values)
+
+
+@pytest.fixture
+def notes(monkeypatch) -> list[str]:
+    """Every notification's text, whatever app shows it."""
+    from akadmin_tui.app import AkadminApp
+
+    seen: list[str] = []
+    original = AkadminApp.notify
+
+    def notify(self, message, **kwargs):
+        seen.append(message)
+        original(self, message, **kwargs)
+
+    monkeypatch.setattr(AkadminApp, "notify", notify)
+    return seen
+
+
+@pytest.fixture
+def no_mail(monkeypatch) -> list:
+    """The log e-mail of a failed run goes nowhere; the messages are kept."""
+    sent = []
+
+    async def fake_send(editor, mail):
+        sent.append(mail)
+        return "the test mailbox"
+
+    monkeypatch.setattr(execute, "send_mail", fake_send)
+    return sent
+
+
+async def open_batches(app, pilot) -> BatchesView:
+    app.screen.open_section(schema.BATCHES.id)
+    await pilot.pause()
+    return app.screen.query_one(BatchesView)
+
+
+def cell(view: BatchesView, code: str, column: str) -> str:
+    return str(view.query_one("#batch-table", DataTable).get_cell(code, column))
+
+
+async def select_batch(view: BatchesView, pilot, code: str) -> None:
+    table = view.query_one("#batch-table", DataTable)
+    table.focus()
+    table.move_cursor(row=table.get_row_index(code))
+    await pilot.pause()
+    assert view._current == code
+
+
+async def test_a_batch_missing_required_parameters_is_refused_then_saved(demo_path: Path, notes) -> None:
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await pilot.press("ctrl+n")
+        await pilot.pause()
+        assert isinstance(app.screen, NewBatchScreen)
+        await pilot.press(*"CHK1")
+        assert app.screen.query_one("#new-template", Select).value == CHECK
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        form = view.form
+        assert form.record_key == "CHK1" and form.is_new
+        # Only the template's parameters show; BATCH_MAIL is flagged as required.
+        assert form.row("BATCH_MAIL").display and form.row("BATCH_MAIL").required
+        assert not form.row("DOSSIER_FACTURES_A_DEPOSER").display
+        form.row("label").editor.value = "CHORUS statuses"
+        await pilot.pause()
+        await pilot.press("f2")
+        await pilot.pause()
+        assert any("'BATCH_MAIL' is required by the CheckFacturesClientChorus template" in n for n in notes)
+        assert "required" in form.row("BATCH_MAIL").problem
+        assert reload(demo_path).get(("batches", "CHK1", "label")) is None
+        for key in ("BATCH_MAIL", "BATCH_USER", "BATCH_PWD"):
+            form.row(key).editor.value = COMPLETE[key]
+        form.row("schedule").editor.value = "every 6h"
+        await pilot.pause()
+        assert "every 6 h: next fire time" in str(form.query_one(".schedule-next").render())
+        await pilot.press("f2")
+        await pilot.pause()
+        saved = reload(demo_path)
+        assert saved.get(("batches", "CHK1", "template")) == CHECK
+        assert "batch-password" not in demo_path.read_text()
+        assert "CHK1" in app.batches.host.specs
+        assert cell(view, "CHK1", "label") == "CHORUS statuses"
+        assert cell(view, "CHK1", "next")[2] == "-"  # a date (11-21 09:12): scheduled by the host
+
+
+async def test_changing_the_template_shows_its_parameters(demo_path: Path) -> None:
+    add_batch(demo_path, "CHK1")
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        form = view.form
+        assert form.row("LISTE_ETATS_CHORUS_A_ALERTER").display
+        form.row("template").editor.value = "TransfertFacturesClientChorus"
+        await pilot.pause()
+        assert form.row("DOSSIER_FACTURES_A_DEPOSER").display
+        assert not form.row("LISTE_ETATS_CHORUS_A_ALERTER").display
+
+
+async def test_run_now_fails_without_chorus_and_the_log_says_why(demo_path: Path, no_mail) -> None:
+    add_batch(demo_path, "CHK1")
+    SettingsEditor(reload(demo_path)).apply(schema.CHORUS, None, {"active": False})
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        assert cell(view, "CHK1", "last") == "never"
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: cell(view, "CHK1", "last").startswith("failed"))
+        await pilot.press("h")
+        await pilot.pause()
+        runs = app.screen.query_one(RunsView)
+        assert app.screen.query_one("#content").current == runs.id
+        table = runs.query_one("#runs-table", DataTable)
+        row = table.get_row_at(0)
+        assert row[1] == "CHK1" and row[2] == "manual" and row[5] == "failed"
+        log = runs.query_one(RunLog)
+        await wait_for(pilot, lambda: any("CHORUS PRO is not active" in line for line in log.shown_lines))
+        # The level filter: ERROR only keeps the reason and drops the LOG lines.
+        runs.query_one("#log-level", Select).value = "error"
+        await pilot.pause()
+        assert log.shown_lines and all(" ERROR " in line for line in log.shown_lines)
+        assert any("CHORUS PRO is not active" in line for line in log.shown_lines)
+        await pilot.press("l")  # cycles back to every level
+        await pilot.pause()
+        assert log.level_filter == "all"
+    assert no_mail and "CHK1" in no_mail[0].subject
+
+
+async def test_a_running_batch_shows_live_progress_and_can_be_cancelled(demo_path: Path, monkeypatch, no_mail) -> None:
+    add_batch(demo_path, "CHK1")
+    step = asyncio.Event()
+
+    async def slow_runner(ctx) -> None:
+        ctx.info("Checking invoices")
+        for done in range(1, 11):
+            await step.wait()
+            step.clear()
+            ctx.check_cancelled()
+            ctx.progress(done, 20)
+            ctx.info(f"Invoice {done} checked")
+
+    monkeypatch.setattr(execute, "runner_for", lambda template: slow_runner)
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        await pilot.press("f5")
+        await wait_for(pilot, lambda: cell(view, "CHK1", "next") == "running")
+        await pilot.press("h")
+        await pilot.pause()
+        runs = app.screen.query_one(RunsView)
+        log = runs.query_one(RunLog)
+        await wait_for(pilot, lambda: any("Checking invoices" in line for line in log.shown_lines))
+        assert runs.query_one("#run-progress").display
+        for _ in range(9):
+            step.set()
+            await pilot.pause(0.05)
+        await wait_for(pilot, lambda: any("Invoice 9 checked" in line for line in log.shown_lines))
+        assert runs.query_one("#run-progress", ProgressBar).percentage == pytest.approx(0.45)
+        assert sum("Invoice 3 checked" in line for line in log.shown_lines) == 1
+        await wait_for(pilot, lambda: cell(view, "CHK1", "next") == "running 45%", timeout=3)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        step.set()
+        await wait_for(pilot, lambda: not app.batches.live)
+        await wait_for(pilot, lambda: runs.query_one("#runs-table", DataTable).get_row_at(0)[5] == "cancelled")
+        assert not runs.query_one("#run-progress").display
+        assert any("Cancelled by the administrator" in line for line in log.shown_lines)
+
+
+async def test_pause_and_resume_change_the_next_run(demo_path: Path) -> None:
+    add_batch(demo_path, "CHK1", schedule="every 1h")
+    add_batch(demo_path, "ONDEMAND")
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        assert cell(view, "ONDEMAND", "next") == "on demand"
+        await select_batch(view, pilot, "CHK1")
+        planned = cell(view, "CHK1", "next")
+        assert planned[2] == "-"
+        await pilot.press("p")
+        await pilot.pause()
+        assert cell(view, "CHK1", "next") == "paused"
+        assert app.batches.host.is_paused("CHK1") and app.batches.host.next_run("CHK1") is None
+        await pilot.press("p")
+        await pilot.pause()
+        assert cell(view, "CHK1", "next") == planned
+
+
+async def test_deleting_a_batch_asks_first_and_keeps_its_runs(demo_path: Path) -> None:
+    add_batch(demo_path, "CHK1")
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        await pilot.press("f8")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)
+        await pilot.press("y")
+        await pilot.pause()
+        assert reload(demo_path).get(("batches", "CHK1")) is None
+        assert "CHK1" not in app.batches.host.specs
+        assert "CHK1" not in [str(k.value) for k in view.query_one("#batch-table", DataTable).rows]
+
+
+async def test_a_second_console_shows_who_runs_the_batches_read_only(demo_path: Path) -> None:
+    add_batch(demo_path, "CHK1")
+    state = StateStore(state_path_for(demo_path))
+    other = SchedulerHost(SettingsEditor(reload(demo_path)), state, now=lambda: FUTURE)
+    other.start()  # the first console (or `akadmin scheduler`) runs the batches
+    try:
+        app = console(demo_path)
+        async with app.run_test(size=SIZE) as pilot:
+            view = await open_batches(app, pilot)
+            host_line = str(view.query_one("#batches-host").render())
+            assert host_line.startswith("Batches run on ") and "(pid " in host_line and "read-only" in host_line
+            await select_batch(view, pilot, "CHK1")
+            for action in ("run_now", "toggle_pause", "cancel_run"):
+                assert view.check_action(action, ()) is False
+            await pilot.press("f5")
+            await pilot.pause()
+            assert not other.running
+    finally:
+        await other.stop()
+        state.close()
+
+
+def insert_invoices(path: Path, count: int) -> None:
+    """`count` invoices straight into the state database; #42 was rejected with a comment."""
+    state = StateStore(state_path_for(path))
+    stamp = "2026-11-20T10:00:00+00:00"
+    rows = [(("ACME", "BETA")[i % 2], f"F-{i:06d}", "2026-11-01", f"{100 + i}.00", f"Customer {i % 97}",
+             f"/data/{i}.pdf", f"{i}.pdf", f"{i:064x}", "UBL", "transferred" if i % 3 else "pending",
+             ("MISE_A_DISPOSITION", "REJETEE", "")[i % 3], stamp, stamp, stamp) for i in range(1, count + 1)]
+    with state.transaction() as db:
+        db.executemany(
+            "INSERT INTO invoices (company, number, issue_date, amount, customer, file_path, file_name, file_sha256, "
+            "syntax, transfer_state, chorus_status, chorus_status_at, imported_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        db.execute("INSERT INTO invoice_status_history (invoice_id, status, status_at, comment, erp_status, "
+                   "recorded_at) VALUES (42, 'REJETEE', ?, 'SIRET du destinataire inconnu', "
+                   "'3 - Transmission denied', ?)", (stamp, stamp))
+    state.close()
+
+
+async def test_invoices_scroll_filter_and_show_a_rejection(demo_path: Path) -> None:
+    insert_invoices(demo_path, 5000)
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.open_section("invoices")
+        await pilot.pause()
+        view = app.screen.query_one(InvoicesView)
+        table = view.query_one(InvoiceTable)
+        await wait_for(pilot, lambda: table.count == 5000 and table.visible_loaded())
+        assert "5 000 invoices" in str(view.query_one("#inv-count").render())
+        assert table.current.number == "F-005000"  # newest first
+        await pilot.press("pagedown", "pagedown")
+        await wait_for(pilot, table.visible_loaded)
+        assert table.cursor > 30 and table.scroll_y > 0
+        await pilot.press("end")
+        await wait_for(pilot, table.visible_loaded)
+        assert table.cursor == 4999 and table.current.number == "F-000001"
+        assert table.loaded_pages <= 16  # never the whole table in memory
+        await pilot.press("home")
+        await pilot.pause()
+        assert table.cursor == 0 and table.scroll_y == 0
+        # Filters: a company, then a status, then a text.
+        await wait_for(pilot, lambda: len(view.query_one("#inv-company", Select)._options) > 1)
+        view.query_one("#inv-company", Select).value = "BETA"
+        await wait_for(pilot, lambda: table.count == 2500)
+        view.query_one("#inv-status", Select).value = "REJETEE"
+        await wait_for(pilot, lambda: table.count == 834)  # odd numbers that are 1 modulo 3
+        view.query_one("#inv-company", Select).value = Select.NULL
+        view.query_one("#inv-status", Select).value = Select.NULL
+        await pilot.press("slash", *"F-000042")
+        await wait_for(pilot, lambda: table.count == 1 and table.current is not None)
+        await pilot.press("enter")  # from the search field to the table
+        await pilot.press("enter")
+        await pilot.pause()
+        history = str(view.query_one("#invoice-history-text").render())
+        assert view.query_one("#invoice-history").display
+        assert "REJETEE" in history and "SIRET du destinataire inconnu" in history
+        await pilot.press("escape")
+        assert not view.query_one("#invoice-history").display
+
+
+async def test_help_lists_the_batch_keys(demo_path: Path) -> None:
+    from akadmin_tui.screens.help import help_text
+
+    text = help_text()
+    for words in ("Run now", "pause or resume", "Runs and logs", "Invoices", "log level"):
+        assert words.lower() in text.lower()
+
+
+async def test_runs_page_through_a_long_history(demo_path: Path) -> None:
+    state = StateStore(state_path_for(demo_path))
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    with state.transaction() as db:
+        db.executemany("INSERT INTO batch_runs (batch_code, template, trigger, started_at, ended_at, outcome, counts) "
+                       "VALUES (?, ?, 'schedule', ?, ?, 'ok', '{\"checked\": 3}')",
+                       [(("CHK1", "CHK2")[i % 2], CHECK, (start + dt.timedelta(hours=i)).isoformat(),
+                         (start + dt.timedelta(hours=i, seconds=65)).isoformat()) for i in range(10_000)])
+    state.close()
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.screen.open_runs(None)
+        await pilot.pause()
+        runs = app.screen.query_one(RunsView)
+        table = runs.query_one("#runs-table", DataTable)
+        assert table.row_count == 200
+        assert table.get_row_at(0)[0] == "10000" and table.get_row_at(0)[4] == "1 min 05 s"
+        assert table.get_row_at(0)[6] == "checked 3"
+        table.move_cursor(row=199)
+        await pilot.pause()
+        assert table.row_count == 400
+        runs.show_batch("CHK2")
+        await pilot.pause()
+        assert {table.get_row_at(i)[1] for i in range(table.row_count)} == {"CHK2"}
