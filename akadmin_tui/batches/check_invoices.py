@@ -84,8 +84,8 @@ async def run(ctx: RunContext) -> None:
         await _resend_pending_alerts(ctx, companies, alerted)
     for company, reason in skipped:
         waiting = len(_in_flight(ctx, [company]))
-        ctx.count("skipped", waiting)
         if waiting:
+            ctx.count("skipped", waiting)
             ctx.warn(f"Company {company}: {waiting} invoice(s) skipped: {reason}.")
         else:
             ctx.info(f"Company {company}: no CHORUS PRO setup ({reason}).")

@@ -64,7 +64,7 @@ def batch_lock(state: StateStore, code: str) -> ConfigLock:
 
 
 def _format_counts(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} {value}" for name, value in counts.items()) or "nothing to do"
+    return ", ".join(f"{name} {value}" for name, value in counts.items() if value) or "nothing to do"
 
 
 def _log_parameters(ctx: RunContext) -> None:

@@ -215,7 +215,11 @@ class BatchesView(SectionView, inherit_bindings=False):
 
     def focus_first_field(self) -> None:
         """Opening the view puts the focus on the table of batches."""
-        self.query_one("#batch-table", DataTable).focus()
+        found = self.query("#batch-table")
+        if not found:  # opened from the palette before its children are mounted
+            self.call_after_refresh(self.focus_first_field)
+            return
+        found.first(DataTable).focus()
 
     def focus_field(self, key: str | None) -> None:
         """Put the focus on field `key` of the shown batch (its first visible field when hidden or None)."""

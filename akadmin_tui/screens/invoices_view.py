@@ -207,6 +207,9 @@ class InvoicesView(Vertical):
 
     def focus_first_field(self) -> None:
         """Opening the view puts the focus on the table."""
+        if not self.query("#inv-company"):  # opened from the palette before its children are mounted
+            self.call_after_refresh(self.focus_first_field)
+            return
         if self.state is not None:
             self.table.focus()
         else:

@@ -304,7 +304,11 @@ class RunsView(Vertical):
 
     def focus_first_field(self) -> None:
         """Opening the view puts the focus on the run list."""
-        self.query_one("#runs-table", DataTable).focus()
+        found = self.query("#runs-table")
+        if not found:  # opened from the palette before its children are mounted
+            self.call_after_refresh(self.focus_first_field)
+            return
+        found.first(DataTable).focus()
 
     def focus_field(self, key: str | None) -> None:
         """There are no fields here: the run list takes the focus."""

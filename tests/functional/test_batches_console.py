@@ -374,3 +374,17 @@ async def test_runs_page_through_a_long_history(demo_path: Path) -> None:
         runs.show_batch("CHK2")
         await pilot.pause()
         assert {table.get_row_at(i)[1] for i in range(table.row_count)} == {"CHK2"}
+
+
+@pytest.mark.parametrize("entry, view_type", [("Batch creation and modification", BatchesView),
+                                              ("Runs and logs", RunsView), ("Invoices (CHORUS PRO)", InvoicesView)])
+async def test_each_batches_view_opens_from_the_palette_straight_away(demo_path: Path, entry: str, view_type) -> None:
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*entry)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.focused is not None and any(isinstance(a, view_type) for a in app.focused.ancestors))

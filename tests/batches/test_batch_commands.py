@@ -1,0 +1,95 @@
+"""`akadmin invoices`, `akadmin batch` and `akadmin scheduler`, as an admin or systemd runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from akadmin_tui.batches.execute import BatchBusy, run_batch
+from akadmin_tui.batches.state import StateStore, state_path_for
+from akadmin_tui.sandbox import sample_invoices
+from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
+from akadmin_tui.settings import schema
+
+from .conftest import Mailbox, check_spec
+
+PASS = DEMO_PASSPHRASE + "\n"
+
+
+def test_invoices_import_takes_invoices_and_refuses_other_files(akadmin, demo_path, tmp_path) -> None:
+    good, bad = tmp_path / "F-9.pdf", tmp_path / "notes.txt"
+    good.write_bytes(sample_invoices.facturx_pdf("F-9"))
+    bad.write_text("hello")
+    code, out, err = akadmin("invoices", "import", str(good), str(bad), "--company", "ACME", "--manager",
+                             "m@acme.example", "--config", str(demo_path), "--passphrase-stdin", stdin=PASS)
+    assert code == 1 and "imported" in out and "notes.txt" in err and "Factur-X" in err
+    code, out, _ = akadmin("invoices", "list", "--json", "--config", str(demo_path), "--passphrase-stdin", stdin=PASS)
+    assert code == 0 and [row["number"] for row in json.loads(out)] == ["F-9"]
+    code, _, err = akadmin("invoices", "import", str(good), "--company", "NOPE", "--config", str(demo_path),
+                           "--passphrase-stdin", stdin=PASS)
+    assert code == 2 and "NOPE" in err
+
+
+def test_batch_list_and_a_failing_run_exit_1(akadmin, demo_path) -> None:
+    code, out, _ = akadmin("batch", "list", "--json", "--config", str(demo_path), "--passphrase-stdin", stdin=PASS)
+    listed = json.loads(out)
+    assert code == 0 and {"CHORUS_STATUS", "CHORUS_SEND", "SIGNATURES", "STATEMENTS"} <= {b["code"] for b in listed["batches"]}
+    code, _, _ = akadmin("config", "set", "interfaces.chorus.active", "false", "--config", str(demo_path),
+                         "--passphrase-stdin", stdin=PASS)
+    assert code == 0
+    code, out, _ = akadmin("batch", "run", "CHORUS_STATUS", "--json", "--config", str(demo_path), "--passphrase-stdin",
+                           stdin=PASS)
+    result = json.loads(out)
+    assert code == 1 and result["outcome"] == "failed"
+    code, out, _ = akadmin("batch", "log", str(result["run_id"]), "--level", "ERROR", "--config", str(demo_path),
+                           "--passphrase-stdin", stdin=PASS)
+    assert code == 0 and "CHORUS PRO is not active" in out
+    code, _, err = akadmin("batch", "run", "NOPE", "--config", str(demo_path), "--passphrase-stdin", stdin=PASS)
+    assert code == 2 and "CHORUS_STATUS" in err
+
+
+async def test_one_batch_never_runs_twice_at_once(editor, state, monkeypatch) -> None:
+    async def slow(ctx) -> None:
+        await asyncio.sleep(1.0)
+
+    monkeypatch.setattr("akadmin_tui.batches.execute.runner_for", lambda template: slow)
+    first = asyncio.create_task(run_batch(check_spec(), editor=editor, state=state, mailer=Mailbox()))
+    await asyncio.sleep(0.3)
+    with pytest.raises(BatchBusy, match="already running"):
+        await run_batch(check_spec(), editor=editor, state=state, mailer=Mailbox())
+    await first
+
+
+def test_scheduler_runs_the_batches_headless_and_only_once(editor, tmp_path) -> None:
+    editor.apply(schema.UNIVERSIGN, None, {"start_period_s": 0})
+    state_path = state_path_for(editor.config.path, editor.config.plain())
+    log = tmp_path / "scheduler.log"
+    command = [sys.executable, "-m", "akadmin_tui.cli", "scheduler", "--config", str(editor.config.path),
+               "--passphrase-stdin", "--log-file", str(log)]
+    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    host.stdin.write(PASS)
+    host.stdin.close()
+    try:
+        deadline = time.monotonic() + 30
+        runs = []
+        while time.monotonic() < deadline and not runs:
+            time.sleep(0.2)
+            if state_path.exists():
+                store = StateStore(state_path)
+                runs = store.query("SELECT outcome FROM batch_runs WHERE batch_code = 'SIGNATURES' AND outcome != 'running'")
+                store.close()
+        assert runs and runs[0][0] == "ok"
+        second = subprocess.run(command, input=PASS, capture_output=True, text=True, timeout=30)
+        assert second.returncode == 1 and "already run on" in second.stderr
+    finally:
+        host.send_signal(signal.SIGTERM)
+        host.wait(30)
+    assert host.returncode == 0
+    text = log.read_text()
+    assert "[SIGNATURES]" in text and "akadmin scheduler stopped" in text
