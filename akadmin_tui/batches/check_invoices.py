@@ -7,6 +7,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
+from ..settings import schema
 from ..settings.batch_params import FINAL_STATUSES, split_list
 from .chorus_common import ERP_DENIED, AccountGroup, group_by_setup, placeholders, selected_companies
 from .mail import MailError, OutgoingMail
@@ -33,13 +34,16 @@ class InFlight:
 
 
 def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
+    managers = {code: str(ctx.editor.values(schema.COMPANIES, code).get("invoice_manager_email") or "")
+                for code in companies}
     rows = ctx.state.query(
         "SELECT id, company, number, chorus_id, chorus_status, manager_email, customer, amount, currency FROM invoices "
         f"WHERE company IN ({placeholders(companies)}) AND (chorus_id IS NOT NULL OR flow_number IS NOT NULL) "
         f"AND chorus_status NOT IN ({placeholders(list(FINAL_STATUSES))}) ORDER BY id",
         (*companies, *FINAL_STATUSES))
-    return [InFlight(r["id"], r["company"], r["number"], r["chorus_id"], r["chorus_status"], r["manager_email"],
-                     r["customer"], r["amount"], r["currency"]) for r in rows]
+    return [InFlight(r["id"], r["company"], r["number"], r["chorus_id"], r["chorus_status"],
+                     r["manager_email"] or managers.get(r["company"], ""), r["customer"], r["amount"], r["currency"])
+            for r in rows]
 
 
 def _watermark(ctx: RunContext, session: ChorusSession) -> dt.datetime | None:
@@ -192,7 +196,8 @@ async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: st
     if ctx.state.query("SELECT 1 FROM alerts WHERE history_id = ? AND sent_at != ''", (history_id,)):
         return
     if not invoice.manager_email:
-        ctx.warn(f"Invoice {invoice.number} ({invoice.company}) reached {status} but has no invoice manager e-mail.")
+        ctx.warn(f"Invoice {invoice.number} ({invoice.company}) reached {status} but has no invoice manager e-mail "
+                 f"(set one on the invoice, or the company's 'Invoice manager e-mail').")
         return
     mail = OutgoingMail(
         to=(invoice.manager_email,),

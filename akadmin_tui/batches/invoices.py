@@ -176,7 +176,7 @@ def _free_name(folder: Path, name: str) -> Path:
 
 NO_STATUS = ""  # the status filter value for invoices CHORUS PRO has not given a status yet
 _ROW_COLUMNS = ("id, company, number, issue_date, amount, currency, customer, manager_email, transfer_state, "
-                "flow_number, chorus_id, chorus_status, chorus_status_at, erp_status, last_error")
+                "flow_number, chorus_id, chorus_status, chorus_status_at, erp_status, last_error, updated_at")
 
 
 @dataclass(frozen=True)
@@ -212,6 +212,7 @@ class InvoiceRow:
     chorus_status_at: str
     erp_status: str
     last_error: str
+    updated_at: str
 
 
 @dataclass(frozen=True)
@@ -224,7 +225,6 @@ class InvoiceDetail(InvoiceRow):
     file_sha256: str = ""
     syntax: str = ""
     imported_at: str = ""
-    updated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,7 +275,7 @@ def list_invoices(state: StateStore, flt: InvoiceFilter, offset: int = 0, limit:
 def invoice(state: StateStore, invoice_id: int) -> InvoiceDetail | None:
     """The invoice with this id, or None."""
     rows = state.query(f"SELECT {_ROW_COLUMNS}, customer_siret, file_path, file_name, file_sha256, syntax, "
-                       "imported_at, updated_at FROM invoices WHERE id = ?", (invoice_id,))
+                       "imported_at FROM invoices WHERE id = ?", (invoice_id,))
     return InvoiceDetail(*rows[0]) if rows else None
 
 

@@ -24,8 +24,10 @@ DEMO_PASSPHRASE = "akadmin-demo"
 
 # (section, record key, values); secrets here are demo credentials of the local emulators.
 DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
-    (schema.COMPANIES, "ACME", {"name": "ACME Ingénierie", "siret": "73282932000074"}),
-    (schema.COMPANIES, "BETA", {"name": "Beta Conseil", "siret": "55210055400013"}),
+    (schema.COMPANIES, "ACME", {"name": "ACME Ingénierie", "siret": "73282932000074",
+                                "invoice_manager_email": "factures@acme.example"}),
+    (schema.COMPANIES, "BETA", {"name": "Beta Conseil", "siret": "55210055400013",
+                                "invoice_manager_email": "compta@beta-conseil.example"}),
     (schema.CHORUS, None, {
         "active": True, "environment": "qualification",
         "auth_url": schema.CHORUS_ENVIRONMENTS["qualification"]["auth_url"],

@@ -681,6 +681,9 @@ COMPANIES = Section(
         Field("siret", "SIRET", Kind.SIRET, "",
               "The company's SIRET: 14 digits whose last one is a Luhn check digit (La Poste's "
               "establishments follow their own rule, which is accepted)."),
+        Field("invoice_manager_email", "Invoice manager e-mail", Kind.EMAIL, "",
+              "Alerted about the CHORUS PRO statuses of this company's invoices that do not name their own "
+              "manager (files taken from the outbox, imports without --manager)."),
     ),
 )
 

@@ -26,8 +26,7 @@ ALARMING = {"REJETEE", "SUSPENDUE", "A_RECYCLER"}
 
 
 def _updated(row: InvoiceRow) -> str:
-    # The listing's rows carry the CHORUS status date; a full `updated_at` is shown when the backend has it.
-    value = getattr(row, "updated_at", "") or row.chorus_status_at
+    value = row.updated_at or row.chorus_status_at
     if not value:
         return ""
     try:

@@ -182,3 +182,12 @@ async def test_many_unchanged_invoices_cost_few_calls(editor, state, sandbox) ->
     assert first.counts["checked"] == 10_000 and full <= 10_000 / 50
     second = await run(check_spec(), editor, state)
     assert sandbox.piste.calls_by_route[SEARCH] - full == 1 and second.counts.get("updated", 0) == 0
+
+
+async def test_invoices_without_a_manager_alert_the_companys_manager(editor, state, sandbox, tmp_path) -> None:
+    import_samples(state, tmp_path, ["F-NM"], manager="")
+    await run(transfer_spec(), editor, state)
+    sandbox.piste.set_status(sandbox.piste.invoice_by_number(ACME_LOGIN, "F-NM").chorus_id, "SUSPENDUE", "Pièce manquante")
+    mailbox = Mailbox()
+    await run(check_spec(ALERTER_RESPONSABLE_FACTURE=True, LISTE_ETATS_CHORUS_A_ALERTER="SUSPENDUE"), editor, state, mailbox)
+    assert [m.to for m in mailbox.sent] == [("factures@acme.example",)]
