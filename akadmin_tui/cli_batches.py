@@ -144,6 +144,22 @@ def cmd_invoices_import(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_invoices_release(args: argparse.Namespace) -> int:
+    _config, _editor, state = _open(args)
+    rows = state.query("SELECT id, transfer_state FROM invoices WHERE company = ? AND number = ?", (args.company, args.number))
+    if not rows:
+        raise CliError(f"no invoice {args.number} of company {args.company}")
+    if rows[0]["transfer_state"] != "sending":
+        raise CliError(f"invoice {args.number} is {rows[0]['transfer_state']}, not in doubt: nothing to release")
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    with state.transaction() as db:
+        db.execute("UPDATE deposits SET state = 'released', answered_at = ?, message = 'released by the administrator' "
+                   "WHERE invoice_id = ? AND state = 'sending'", (stamp, rows[0]["id"]))
+        db.execute("UPDATE invoices SET transfer_state = 'pending', updated_at = ? WHERE id = ?", (stamp, rows[0]["id"]))
+    print(f"invoice {args.number} of {args.company} is pending again: the next transfer deposits it")
+    return EXIT_OK
+
+
 def cmd_invoices_list(args: argparse.Namespace) -> int:
     from .batches.invoices import InvoiceFilter, count_invoices, list_invoices
 
@@ -285,7 +301,11 @@ def add_commands(sub, common, passphrase_stdin) -> None:
     show.add_argument("--search", metavar="TEXT", help="in the number or the customer")
     show.add_argument("--limit", type=int, default=50)
     show.add_argument("--json", action="store_true")
-    for parser_, func in ((imp, cmd_invoices_import), (show, cmd_invoices_list)):
+    release = invoices_sub.add_parser("release", help="send again an invoice whose deposit got no answer, once the "
+                                                      "CHORUS PRO portal shows it never arrived")
+    release.add_argument("number", metavar="NUMBER")
+    release.add_argument("--company", metavar="CODE", required=True)
+    for parser_, func in ((imp, cmd_invoices_import), (show, cmd_invoices_list), (release, cmd_invoices_release)):
         common(parser_, suppress=True)
         passphrase_stdin(parser_)
         parser_.set_defaults(func=func)

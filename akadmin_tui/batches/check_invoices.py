@@ -46,14 +46,20 @@ def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
             for r in rows]
 
 
-def _watermark(ctx: RunContext, session: ChorusSession) -> dt.datetime | None:
-    rows = ctx.state.query("SELECT checked_from FROM chorus_watermarks WHERE account = ?", (session.key,))
+def _watermark_key(ctx: RunContext, group: AccountGroup) -> str:
+    """One watermark per PISTE application, setup (technical account) and batch: each sees its own invoices."""
+    assert group.session is not None
+    return f"{group.session.key}|{group.setup}|{ctx.spec.code}"
+
+
+def _watermark(ctx: RunContext, key: str) -> dt.datetime | None:
+    rows = ctx.state.query("SELECT checked_from FROM chorus_watermarks WHERE account = ?", (key,))
     return dt.datetime.fromisoformat(rows[0][0]) if rows else None
 
 
-def _save_watermark(ctx: RunContext, session: ChorusSession, when: dt.datetime) -> None:
+def _save_watermark(ctx: RunContext, key: str, when: dt.datetime) -> None:
     ctx.state.execute("INSERT INTO chorus_watermarks (account, checked_from) VALUES (?, ?) ON CONFLICT(account) "
-                      "DO UPDATE SET checked_from = excluded.checked_from", (session.key, when.isoformat()))
+                      "DO UPDATE SET checked_from = excluded.checked_from", (key, when.isoformat()))
 
 
 def _history_entries(answer: dict) -> list[dict]:
@@ -118,8 +124,11 @@ async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFl
     session = group.session
     assert session is not None
     by_id = {inv.chorus_id: inv for inv in invoices if inv.chorus_id}
-    by_number = {inv.number: inv for inv in invoices}
-    since = _watermark(ctx, session)
+    # Invoices not yet known by id are matched by number and supplier SIRET (companies may share an account).
+    sirets = {code: str(ctx.editor.values(schema.COMPANIES, code).get("siret") or "") for code in group.companies}
+    by_number = {inv.number: inv for inv in invoices if not inv.chorus_id}
+    key = _watermark_key(ctx, group)
+    since = _watermark(ctx, key)
     started = ctx.now()
     criteria: dict = {}
     if since is not None:
@@ -128,9 +137,12 @@ async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFl
     changed: list[tuple[InFlight, dict]] = []
     async for found in session.search(criteria):
         ctx.check_cancelled()
-        invoice = by_id.get(str(found.get("identifiantFactureCPP"))) or by_number.get(str(found.get("numeroFacture")))
+        invoice = by_id.get(str(found.get("identifiantFactureCPP")))
         if invoice is None:
-            continue
+            invoice = by_number.get(str(found.get("numeroFacture")))
+            supplier = str(found.get("codeFournisseur") or "")
+            if invoice is None or (sirets.get(invoice.company) and supplier and supplier != sirets[invoice.company]):
+                continue
         status = str(found.get("statut") or "")
         if status and status != invoice.status:
             changed.append((invoice, found))
@@ -138,6 +150,7 @@ async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFl
              f"search call(s) ({'changes since ' + criteria['periodeDateHeureEtatCourantDu'] if criteria else 'full list'}); "
              f"{len(changed)} changed.")
     ctx.count("checked", len(invoices))
+    failed = False
     for invoice, found in changed:
         ctx.check_cancelled()
         try:
@@ -145,9 +158,14 @@ async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFl
         except QuotaReached:
             raise
         except ChorusError as error:
+            failed = True
             ctx.error(f"Invoice {invoice.number} ({invoice.company}): its history cannot be read: {error}")
             ctx.count("failed")
-    _save_watermark(ctx, session, started)
+    if failed:
+        ctx.warn(f"Setup {group.setup}: the next run looks again from {criteria.get('periodeDateHeureEtatCourantDu') or 'the start'}, "
+                 "so the changes that failed are not skipped.")
+    else:
+        _save_watermark(ctx, key, started)
 
 
 async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlight, found: dict, alert: bool,
@@ -160,6 +178,10 @@ async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlig
     erp = ERP_DENIED if status == REJECTED else ""
     history_ids: list[tuple[int, str, str]] = []
     with ctx.state.transaction() as db:
+        # Only from the status this run saw: a batch running at the same time may have recorded it already.
+        if not _update_invoice(db, invoice, chorus_id, status, str(found.get("dateHeureEtatCourant") or ""), erp, now):
+            ctx.debug(f"Invoice {invoice.number}: updated by another run meanwhile.")
+            return
         for entry in fresh:
             code = str(entry["histoStatutCode"])
             comment = str(entry.get("histoStatutCommentaire") or "")
@@ -169,7 +191,11 @@ async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlig
                 (invoice.id, code, str(entry.get("histoStatutDatePassage") or ""), comment,
                  ERP_DENIED if code == REJECTED else "", ctx.run_id, now))
             history_ids.append((int(cursor.lastrowid), code, comment))
-        _update_invoice(db, invoice.id, chorus_id, status, str(found.get("dateHeureEtatCourant") or ""), erp, now)
+            if alert and code in alerted and invoice.manager_email:
+                # Recorded as pending with the change itself, so a crash before the e-mail never loses it.
+                db.execute("INSERT INTO alerts (history_id, invoice_id, status, recipient, sent_at, run_id) "
+                           "VALUES (?, ?, ?, ?, '', ?)", (cursor.lastrowid, invoice.id, code, invoice.manager_email,
+                                                          ctx.run_id))
     reason = next((c for _, code, c in reversed(history_ids) if code == status and c), "") or str(
         found.get("commentaireEtatCourant") or "")
     ctx.info(f"Invoice {invoice.number} ({invoice.company}): {invoice.status or 'no status'} → {status}"
@@ -184,20 +210,27 @@ async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlig
                 await _alert(ctx, invoice, history_id, code, comment or reason)
 
 
-def _update_invoice(db: sqlite3.Connection, invoice_id: int, chorus_id: str, status: str, status_at: str, erp: str,
-                    now: str) -> None:
-    db.execute("UPDATE invoices SET chorus_id = ?, chorus_status = ?, chorus_status_at = ?, "
-               "erp_status = CASE WHEN ? != '' THEN ? ELSE erp_status END, updated_at = ? WHERE id = ?",
-               (chorus_id or None, status, status_at, erp, erp, now, invoice_id))
+def _update_invoice(db: sqlite3.Connection, invoice: InFlight, chorus_id: str, status: str, status_at: str, erp: str,
+                    now: str) -> bool:
+    """Move the invoice from the status this run saw to `status`; False when it had moved already."""
+    return db.execute("UPDATE invoices SET chorus_id = ?, chorus_status = ?, chorus_status_at = ?, "
+                      "erp_status = CASE WHEN ? != '' THEN ? ELSE erp_status END, updated_at = ? "
+                      "WHERE id = ? AND chorus_status = ?",
+                      (chorus_id or None, status, status_at, erp, erp, now, invoice.id, invoice.status)).rowcount == 1
 
 
 async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: str, comment: str) -> None:
     """E-mail the invoice manager once for this status change (the alerts table remembers it)."""
-    if ctx.state.query("SELECT 1 FROM alerts WHERE history_id = ? AND sent_at != ''", (history_id,)):
-        return
     if not invoice.manager_email:
         ctx.warn(f"Invoice {invoice.number} ({invoice.company}) reached {status} but has no invoice manager e-mail "
                  f"(set one on the invoice, or the company's 'Invoice manager e-mail').")
+        return
+    # Claim the alert: two runs at once must not both send it.
+    claimed = ctx.state.execute(
+        "UPDATE alerts SET sent_at = ?, run_id = ? WHERE history_id = ? AND (sent_at = '' OR (sent_at LIKE 'sending:%' "
+        "AND run_id NOT IN (SELECT id FROM batch_runs WHERE outcome = 'running')))",
+        (f"sending:{ctx.run_id}", ctx.run_id, history_id)).rowcount
+    if not claimed:
         return
     mail = OutgoingMail(
         to=(invoice.manager_email,),
@@ -214,15 +247,10 @@ async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: st
     except MailError as error:
         ctx.error(f"Invoice {invoice.number}: the alert to {invoice.manager_email} could not be sent: {error}; "
                   "it is sent again on the next run.")
-        sent_at = ""  # kept pending: the next run tries again
-    else:
-        sent_at = ctx.now().isoformat(timespec="seconds")
-    ctx.state.execute("INSERT INTO alerts (history_id, invoice_id, status, recipient, sent_at, run_id) "
-                      "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(history_id) DO UPDATE SET sent_at = excluded.sent_at, "
-                      "run_id = excluded.run_id", (history_id, invoice.id, status, invoice.manager_email, sent_at,
-                                                   ctx.run_id))
-    if not sent_at:
+        ctx.state.execute("UPDATE alerts SET sent_at = '' WHERE history_id = ?", (history_id,))
         return
+    ctx.state.execute("UPDATE alerts SET sent_at = ? WHERE history_id = ?",
+                      (ctx.now().isoformat(timespec="seconds"), history_id))
     ctx.info(f"Invoice {invoice.number}: {invoice.manager_email} alerted ({status}).")
     ctx.count("alerts")
 
@@ -230,12 +258,12 @@ async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: st
 async def _resend_pending_alerts(ctx: RunContext, companies: list[str], alerted: set[str]) -> None:
     """Alerts a previous run could not send (mail server down) go out now, still once each."""
     rows = ctx.state.query(
-        "SELECT a.history_id, a.status, h.comment, i.id, i.company, i.number, i.chorus_id, i.chorus_status, "
-        "i.manager_email, i.customer, i.amount, i.currency FROM alerts a JOIN invoice_status_history h ON "
-        f"h.id = a.history_id JOIN invoices i ON i.id = a.invoice_id WHERE a.sent_at = '' AND i.company IN "
-        f"({placeholders(companies)})", tuple(companies))
+        "SELECT a.history_id, a.status, a.recipient, h.comment, i.id, i.company, i.number, i.chorus_id, "
+        "i.chorus_status, i.customer, i.amount, i.currency FROM alerts a JOIN invoice_status_history h ON "
+        "h.id = a.history_id JOIN invoices i ON i.id = a.invoice_id WHERE (a.sent_at = '' OR a.sent_at LIKE 'sending:%') "
+        f"AND i.company IN ({placeholders(companies)})", tuple(companies))
     for row in rows:
         if row["status"] in alerted:
             invoice = InFlight(row["id"], row["company"], row["number"], row["chorus_id"], row["chorus_status"],
-                               row["manager_email"], row["customer"], row["amount"], row["currency"])
+                               row["recipient"], row["customer"], row["amount"], row["currency"])
             await _alert(ctx, invoice, row["history_id"], row["status"], row["comment"])

@@ -7,19 +7,19 @@ CHORUS PRO by its number and adopts what it finds instead of sending it again.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from pathlib import Path
 
 from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
+from ..settings import schema
 from .chorus_common import (ERP_DENIED, ERP_TO_TRANSMIT, ERP_TRANSMITTED, AccountGroup, group_by_setup, placeholders,
                             selected_companies)
 from .invoices import scan_outbox
 from .runtime import RunContext
 from .state import invoice_files_dir
 
-# An unanswered deposit that CHORUS PRO still does not show after this long was never received: send again.
-SETTLE = dt.timedelta(hours=1)
 MAX_FILE_NAME = 50
 
 
@@ -44,7 +44,7 @@ async def run(ctx: RunContext) -> None:
     companies = selected_companies(ctx)
     outbox = ctx.params.get("DOSSIER_FACTURES_A_DEPOSER")
     if outbox:
-        _import_outbox(ctx, Path(str(outbox)).expanduser(), companies)
+        await _import_outbox(ctx, Path(str(outbox)).expanduser(), companies)
     groups, skipped = group_by_setup(ctx, companies)
     for company, reason in skipped:
         pending = ctx.state.query("SELECT COUNT(*) FROM invoices WHERE company = ? AND transfer_state = 'pending'",
@@ -64,8 +64,10 @@ async def run(ctx: RunContext) -> None:
             ctx.error(f"Setup {group.setup} ({', '.join(group.companies)}): {error}")
 
 
-def _import_outbox(ctx: RunContext, folder: Path, companies: list[str]) -> None:
-    outcomes = scan_outbox(ctx.state, folder, companies, data_dir=invoice_data_dir(ctx), now=ctx.now())
+async def _import_outbox(ctx: RunContext, folder: Path, companies: list[str]) -> None:
+    # Reading PDFs and copying files takes time: not on the event loop the console draws with.
+    outcomes = await asyncio.to_thread(scan_outbox, ctx.state, folder, companies, data_dir=invoice_data_dir(ctx),
+                                       now=ctx.now())
     for outcome in outcomes:
         if outcome.status == "refused":
             ctx.error(f"Outbox: {outcome.message}")
@@ -75,8 +77,20 @@ def _import_outbox(ctx: RunContext, folder: Path, companies: list[str]) -> None:
             ctx.count("imported" if outcome.status == "imported" else "already imported")
 
 
+def _supplier_matches(ctx: RunContext, company: str, found: dict) -> bool:
+    """True when a CHORUS PRO invoice is this company's (by SIRET), or when either side does not say."""
+    siret = str(ctx.editor.values(schema.COMPANIES, company).get("siret") or "")
+    supplier = str(found.get("codeFournisseur") or "")
+    return not siret or not supplier or supplier == siret
+
+
 async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
-    """Deposits left 'sending': adopt the invoice CHORUS PRO already has, or release it once it surely has none."""
+    """Deposits left 'sending' (no answer was recorded): adopt what CHORUS PRO has, else keep them in doubt.
+
+    An invoice in doubt is never sent again on a timer: CHORUS PRO may integrate a flow hours later, and a
+    second deposit would be refused as a duplicate. The admin releases it (akadmin invoices release) once
+    CHORUS PRO's portal shows it never arrived.
+    """
     session = group.session
     assert session is not None
     rows = ctx.state.query(
@@ -85,7 +99,8 @@ async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
         tuple(group.companies))
     for row in rows:
         ctx.check_cancelled()
-        found = [f async for f in session.search({"numeroFacture": row["number"]})]
+        found = [f async for f in session.search({"numeroFacture": row["number"]})
+                 if _supplier_matches(ctx, row["company"], f)]
         if found:
             invoice = found[0]
             flow = str(invoice.get("numeroFluxDepot") or "")
@@ -98,18 +113,11 @@ async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
             ctx.warn(f"Invoice {row['number']} ({row['company']}): its deposit got no recorded answer, but CHORUS PRO "
                      f"has it (flow {flow}): adopted, not sent again.")
             ctx.count("adopted")
-        elif ctx.now() - dt.datetime.fromisoformat(row["started_at"]) >= SETTLE:
-            with ctx.state.transaction() as db:
-                db.execute("UPDATE deposits SET state = 'lost', answered_at = ?, message = ? WHERE id = ?",
-                           (_stamp(ctx), f"not in CHORUS PRO {SETTLE} after an unanswered deposit", row["deposit_id"]))
-                db.execute("UPDATE invoices SET transfer_state = 'pending', updated_at = ? WHERE id = ?",
-                           (_stamp(ctx), row["id"]))
-            ctx.warn(f"Invoice {row['number']} ({row['company']}): an unanswered deposit never reached CHORUS PRO; "
-                     "it is deposited again.")
         else:
             ctx.warn(f"Invoice {row['number']} ({row['company']}): a deposit of {row['started_at']} got no recorded "
-                     "answer and CHORUS PRO does not show it yet; it is not sent again before "
-                     f"{(dt.datetime.fromisoformat(row['started_at']) + SETTLE):%H:%M} UTC.")
+                     "answer and CHORUS PRO does not list it (yet). It is not sent again: check the CHORUS PRO "
+                     f"portal, then run 'akadmin invoices release {row['number']} --company {row['company']}' if "
+                     "it never arrived.")
             ctx.count("in doubt")
 
 
@@ -126,7 +134,7 @@ async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
         ctx.check_cancelled()
         ctx.progress(index - 1, total)
         try:
-            content = Path(row["file_path"]).read_bytes()
+            content = await asyncio.to_thread(Path(row["file_path"]).read_bytes)
         except OSError as error:
             _mark(ctx, row["id"], "error", f"its file {row['file_path']} cannot be read: {error.strerror or error}")
             ctx.error(f"Invoice {row['number']} ({row['company']}): its file cannot be read ({error.strerror or error}).")
@@ -134,11 +142,16 @@ async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
             continue
         name = _flow_file_name(row["number"], row["file_name"])
         with ctx.state.transaction() as db:
+            # Claim it: another transfer batch serving the same company may have taken it since the list was read.
+            claimed = db.execute("UPDATE invoices SET transfer_state = 'sending', erp_status = ?, updated_at = ? "
+                                 "WHERE id = ? AND transfer_state = 'pending'",
+                                 (ERP_TO_TRANSMIT, _stamp(ctx), row["id"])).rowcount
             deposit_id = db.execute(
                 "INSERT INTO deposits (invoice_id, file_name, state, run_id, started_at) VALUES (?, ?, 'sending', ?, ?)",
-                (row["id"], name, ctx.run_id, _stamp(ctx))).lastrowid
-            db.execute("UPDATE invoices SET transfer_state = 'sending', erp_status = ?, updated_at = ? WHERE id = ?",
-                       (ERP_TO_TRANSMIT, _stamp(ctx), row["id"]))
+                (row["id"], name, ctx.run_id, _stamp(ctx))).lastrowid if claimed else None
+        if deposit_id is None:
+            ctx.debug(f"Invoice {row['number']}: taken by another run meanwhile.")
+            continue
         try:
             answer = await session.deposit(name, content, row["syntax"])
         except QuotaReached:
@@ -216,7 +229,7 @@ async def _follow_flows(ctx: RunContext, group: AccountGroup) -> None:
             _integrated(ctx, row["id"], invoice)
             ctx.state.execute("UPDATE deposits SET flow_state = 'IN_INTEGRE' WHERE flow_number = ?", (row["flow_number"],))
             ctx.info(f"Invoice {row['number']} ({row['company']}): integrated, identifiantFactureCPP "
-                     f"{invoice.get('identifiantFactureCPP')}, status {invoice.get('statut')}.")
+                     f"{invoice.get('identifiantFactureCPP')} (its status is read by CheckFacturesClientChorus).")
             ctx.count("integrated")
         else:
             await _flow_report(ctx, session, row)
@@ -244,16 +257,9 @@ async def _flow_report(ctx: RunContext, session: ChorusSession, row) -> None:
 
 
 def _integrated(ctx: RunContext, invoice_id: int, invoice: dict) -> None:
-    status = str(invoice.get("statut") or "")
-    now = _stamp(ctx)
+    """The invoice has its identifiantFactureCPP; its CHORUS status, history and alerts are the status check's."""
     with ctx.state.transaction() as db:
-        known = db.execute("SELECT chorus_status FROM invoices WHERE id = ?", (invoice_id,)).fetchone()[0]
-        db.execute("UPDATE invoices SET transfer_state = 'integrated', chorus_id = ?, chorus_status = ?, "
-                   "chorus_status_at = ?, erp_status = ?, updated_at = ? WHERE id = ?",
-                   (str(invoice.get("identifiantFactureCPP") or ""), status,
-                    str(invoice.get("dateHeureEtatCourant") or ""), ERP_TRANSMITTED, now, invoice_id))
-        if status and status != known:  # CheckFacturesClientChorus may have recorded it already
-            db.execute("INSERT INTO invoice_status_history (invoice_id, status, status_at, comment, erp_status, run_id, "
-                       "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                       (invoice_id, status, str(invoice.get("dateHeureEtatCourant") or ""),
-                        str(invoice.get("commentaireEtatCourant") or ""), ERP_TRANSMITTED, ctx.run_id, now))
+        db.execute("UPDATE invoices SET transfer_state = 'integrated', chorus_id = ?, updated_at = ?, "
+                   "erp_status = CASE WHEN erp_status IN ('', ?) THEN ? ELSE erp_status END WHERE id = ?",
+                   (str(invoice.get("identifiantFactureCPP") or ""), _stamp(ctx), ERP_TO_TRANSMIT, ERP_TRANSMITTED,
+                    invoice_id))

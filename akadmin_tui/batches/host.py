@@ -10,19 +10,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from ..settings.editor import SettingsEditor
 from ..settings.lock import ConfigLock, LockedError, read_holder
 from .catalog import batch_specs
-from .execute import BatchBusy, RunSummary, run_batch
+from .execute import BatchBusy, RunSummary, batch_lock, run_batch
 from .planning import plan_first_run
 from .runtime import BatchSpec, RunEvent, mark_interrupted
 from .state import StateStore
 
-# A run delayed by a busy or suspended host still happens if it is at most this late; later ones wait.
-MISFIRE_GRACE_S = 600
+# A run delayed by a suspended host still happens however late (coalesced into one), never silently dropped.
+MISFIRE_GRACE_S = None
+SYNC_EVERY_S = 30  # how often pauses set by `akadmin batch pause|resume` are picked up
 STOP_GRACE_S = 30.0
 
 logging.getLogger("apscheduler").addHandler(logging.NullHandler())  # never on a console's screen
@@ -37,6 +39,20 @@ class HostNotice:
 
 
 Listener = Callable[[RunEvent | HostNotice], None]
+
+
+SYNC_JOB = "__pauses__"
+
+
+def _lock_is_free(state: StateStore, code: str) -> bool:
+    """True when no process runs this batch now (a run marked running there was cut short)."""
+    lock = batch_lock(state, code)
+    try:
+        lock.acquire()
+    except (LockedError, OSError):
+        return False
+    lock.release()
+    return True
 
 
 class HostBusy(Exception):
@@ -92,10 +108,12 @@ class SchedulerHost:
         except LockedError as error:
             who = error.holder.describe() if error.holder else "another process"
             raise HostBusy(f"the batches of {self.state.path} already run on {who}") from None
-        interrupted = mark_interrupted(self.state)
+        interrupted = mark_interrupted(self.state, lambda code: _lock_is_free(self.state, code))
         if interrupted:
             self._notify("", f"{interrupted} run(s) were interrupted when the previous host stopped.")
         self.scheduler.start()
+        self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_job(self.sync_pauses, "interval", seconds=SYNC_EVERY_S, id=SYNC_JOB)
         self.started = True
         self.reload(self.editor)
 
@@ -121,6 +139,9 @@ class SchedulerHost:
         """Follow the saved batches: new ones scheduled, removed ones dropped, changed schedules replanned."""
         self.editor = editor
         fresh = {spec.code: spec for spec in batch_specs(editor)}
+        if not self.started:
+            self.specs = fresh
+            return
         for code in list(self.specs):
             if code not in fresh and self.scheduler.get_job(code):
                 self.scheduler.remove_job(code)
@@ -129,6 +150,24 @@ class SchedulerHost:
             if old is None or old.schedule != spec.schedule or old.first_delay_s != spec.first_delay_s:
                 self._plan(spec, first_time=old is None)
         self.specs = fresh
+        self.sync_pauses()
+
+    def sync_pauses(self) -> None:
+        """Follow pauses recorded by another process (`akadmin batch pause|resume`)."""
+        for code in self.specs:
+            job = self.scheduler.get_job(code)
+            if job is None:
+                continue
+            paused = self.is_paused(code)
+            if paused and job.next_run_time is not None:
+                self.scheduler.pause_job(code)
+            elif not paused and job.next_run_time is None:
+                self.scheduler.resume_job(code)
+
+    def _missed(self, event) -> None:
+        if event.job_id != SYNC_JOB:
+            self._notify(event.job_id, f"{event.job_id}: a scheduled run was skipped (the previous one was still "
+                                       "going on, or the host could not run it in time).")
 
     def _last_run(self, code: str) -> dt.datetime | None:
         rows = self.state.query("SELECT MAX(started_at) FROM batch_runs WHERE batch_code = ? AND trigger != 'manual'",

@@ -247,9 +247,11 @@ def end_run(state: StateStore, run_id: int, outcome: Outcome, summary: str, coun
                                    json.dumps(counts, sort_keys=True), errors, warnings, run_id))
 
 
-def mark_interrupted(state: StateStore) -> int:
-    """Runs still 'running' from a host that died: mark them interrupted; returns how many."""
-    cursor = state.execute("UPDATE batch_runs SET outcome = ?, summary = ?, ended_at = started_at WHERE outcome = ?",
-                           (Outcome.INTERRUPTED.value, "the host stopped while this run was going on",
-                            Outcome.RUNNING.value))
-    return cursor.rowcount
+def mark_interrupted(state: StateStore, is_dead: Callable[[str], bool] = lambda code: True) -> int:
+    """Runs still 'running' whose process died (`is_dead(code)`): mark them interrupted; returns how many."""
+    rows = state.query("SELECT id, batch_code FROM batch_runs WHERE outcome = ?", (Outcome.RUNNING.value,))
+    dead = [row["id"] for row in rows if is_dead(row["batch_code"])]
+    for run_id in dead:
+        state.execute("UPDATE batch_runs SET outcome = ?, summary = ?, ended_at = started_at WHERE id = ?",
+                      (Outcome.INTERRUPTED.value, "the process running it stopped before it ended", run_id))
+    return len(dead)

@@ -86,17 +86,22 @@ class StateStore:
             return self._db.execute(sql, params)
 
     def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StateError(f"{self.path} was written by a newer akadmin (schema {version}); upgrade akadmin")
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        # The version is read inside the write transaction: two processes opening a new database at once
+        # (a console and `akadmin scheduler`) must not both run the same migration.
+        while True:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for statement in (part for part in script.split(";") if part.strip()):
+                version = self._db.execute("PRAGMA user_version").fetchone()[0]
+                if version > len(MIGRATIONS):
+                    raise StateError(f"{self.path} was written by a newer akadmin (schema {version}); upgrade akadmin")
+                if version == len(MIGRATIONS):
+                    self._db.execute("COMMIT")
+                    return
+                for statement in (part for part in MIGRATIONS[version].split(";") if part.strip()):
                     self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number}")
+                self._db.execute(f"PRAGMA user_version = {version + 1}")
                 self._db.execute("COMMIT")
-            except sqlite3.DatabaseError:
+            except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
 

@@ -68,9 +68,11 @@ async def test_no_alert_when_alerter_responsable_facture_is_off(editor, state, s
 
 
 async def test_an_unchanged_invoice_costs_no_history_call(editor, state, sandbox, transferred) -> None:
+    await run(check_spec(), editor, state)  # the first look records DEPOSEE for all three
+    histories = sandbox.piste.calls_by_route[HISTORY]
     sandbox.piste.set_status(transferred["F-3"], "COMPLETEE")
     summary = await run(check_spec(), editor, state)
-    assert sandbox.piste.calls_by_route[HISTORY] == 1 and summary.counts["updated"] == 1
+    assert sandbox.piste.calls_by_route[HISTORY] - histories == 1 and summary.counts["updated"] == 1
 
 
 async def test_liste_societes_a_traiter_limits_the_companies(editor, state, sandbox, transferred, tmp_path) -> None:
@@ -191,3 +193,36 @@ async def test_invoices_without_a_manager_alert_the_companys_manager(editor, sta
     mailbox = Mailbox()
     await run(check_spec(ALERTER_RESPONSABLE_FACTURE=True, LISTE_ETATS_CHORUS_A_ALERTER="SUSPENDUE"), editor, state, mailbox)
     assert [m.to for m in mailbox.sent] == [("factures@acme.example",)]
+
+
+async def test_two_check_batches_at_once_alert_once(editor, state, sandbox, transferred) -> None:
+    import asyncio
+
+    sandbox.piste.set_status(transferred["F-2"], "REJETEE", "motif")
+    mailbox = Mailbox()
+    first = check_spec(ALERTER_RESPONSABLE_FACTURE=True, LISTE_ETATS_CHORUS_A_ALERTER="REJETEE")
+    second = first.__class__("CHECK2", first.label, first.template, first.schedule, first.params)
+    await asyncio.gather(run(first, editor, state, mailbox), run(second, editor, state, mailbox))
+    assert len(mailbox.sent) == 1
+    row = invoice_row(state, "F-2")
+    assert len(state.query("SELECT 1 FROM invoice_status_history WHERE invoice_id = ? AND status = 'REJETEE'",
+                           (row["id"],))) == 1
+
+
+async def test_a_failed_history_read_is_looked_at_again_next_run(editor, state, sandbox, transferred, monkeypatch) -> None:
+    from akadmin_tui.connectors.chorus_api import ChorusError, ChorusSession
+
+    await run(check_spec(), editor, state)
+    sandbox.piste.set_status(transferred["F-1"], "REJETEE", "motif")
+    original = ChorusSession.history
+
+    async def broken(self, chorus_id):
+        raise ChorusError("history down")
+
+    monkeypatch.setattr(ChorusSession, "history", broken)
+    failed = await run(check_spec(), editor, state)
+    assert failed.counts["failed"] == 1 and invoice_row(state, "F-1")["chorus_status"] == "DEPOSEE"
+    monkeypatch.setattr(ChorusSession, "history", original)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)  # past the watermark's hour of overlap
+    await run(check_spec(), editor, state, now=lambda: later)
+    assert invoice_row(state, "F-1")["chorus_status"] == "REJETEE"

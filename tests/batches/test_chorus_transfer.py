@@ -29,7 +29,8 @@ async def test_pending_invoices_are_deposited_then_get_their_chorus_id(editor, s
     row = invoice_row(state, "F-2026-001")
     chorus = sandbox.piste.invoice_by_number(ACME_LOGIN, "F-2026-001")
     assert row["transfer_state"] == "integrated" and row["chorus_id"] == str(chorus.chorus_id)
-    assert row["chorus_status"] == "DEPOSEE" and row["erp_status"] == "2 - Transmitted"
+    # Its CHORUS status, history and alerts are CheckFacturesClientChorus's to record.
+    assert row["chorus_status"] == "" and row["erp_status"] == "2 - Transmitted"
     again = await run(transfer_spec(), editor, state)
     assert sandbox.piste.calls_by_route[DEPOSIT] == 2 and "deposited" not in again.counts
 
@@ -113,3 +114,52 @@ def test_killed_between_deposit_and_its_record_nothing_is_lost_or_sent_twice(edi
     assert numbers == ["F-KILL-1", "F-KILL-2"]  # each deposited exactly once
     assert sandbox.piste.calls_by_route[DEPOSIT] == 2
     assert '"adopted": 1' in second.stdout and '"integrated": 2' in second.stdout
+
+
+async def test_two_transfer_batches_at_once_deposit_each_invoice_once(editor, state, sandbox, tmp_path) -> None:
+    import asyncio
+
+    import_samples(state, tmp_path, [f"F-PAR-{n}" for n in range(6)])
+    sandbox.piste.set_fault(Fault.SLOW, delay_s=0.05)
+    everyone = transfer_spec(LISTE_SOCIETES_A_TRAITER="*****")
+    acme = transfer_spec()
+    acme = acme.__class__("SEND2", acme.label, acme.template, acme.schedule, acme.params)
+    await asyncio.gather(run(everyone, editor, state), run(acme, editor, state))
+    sandbox.piste.set_fault(Fault.NONE)
+    assert sandbox.piste.calls_by_route[DEPOSIT] == 6
+
+
+async def test_an_unanswered_deposit_is_never_resent_on_a_timer(editor, sandbox, tmp_path, akadmin) -> None:
+    state = StateStore(state_path_for(editor.config.path, editor.config.plain()))
+    import_samples(state, tmp_path, ["F-DOUBT"])
+    state.execute("UPDATE invoices SET transfer_state = 'sending' WHERE number = 'F-DOUBT'")
+    state.execute("INSERT INTO deposits (invoice_id, file_name, state, started_at) SELECT id, 'F-DOUBT.xml', 'sending', "
+                  "'2026-01-01T00:00:00+00:00' FROM invoices WHERE number = 'F-DOUBT'")
+    summary = await run(transfer_spec(), editor, state)
+    assert summary.counts["in doubt"] == 1 and sandbox.piste.calls_by_route[DEPOSIT] == 0
+    assert any("akadmin invoices release F-DOUBT --company ACME" in t for _, t in log_of(state, summary.run_id))
+    code, out, _ = akadmin("invoices", "release", "F-DOUBT", "--company", "ACME", "--config", str(editor.config.path),
+                           "--passphrase-stdin", stdin=DEMO_PASSPHRASE + "\n")
+    assert code == 0 and "pending again" in out
+    again = await run(transfer_spec(), editor, state)
+    assert again.counts["deposited"] == 1 and sandbox.piste.calls_by_route[DEPOSIT] == 1
+    state.close()
+
+
+async def test_a_rejection_between_two_transfers_still_denies_and_alerts(editor, state, sandbox, tmp_path) -> None:
+    from .conftest import Mailbox, check_spec
+
+    import_samples(state, tmp_path, ["F-LATE"])
+    sandbox.piste.state.integration_delay_s = 3600  # CHORUS PRO takes its time
+    await run(transfer_spec(), editor, state)
+    sandbox.piste.state.integration_delay_s = 0
+    sandbox.piste.process_flows()
+    sandbox.piste.set_status(sandbox.piste.invoice_by_number(ACME_LOGIN, "F-LATE").chorus_id, "REJETEE", "Refusée")
+    await run(transfer_spec(), editor, state)
+    mailbox = Mailbox()
+    await run(check_spec(ALERTER_RESPONSABLE_FACTURE=True, LISTE_ETATS_CHORUS_A_ALERTER="REJETEE"), editor, state, mailbox)
+    row = invoice_row(state, "F-LATE")
+    assert row["chorus_status"] == "REJETEE" and row["erp_status"] == "3 - Transmission denied"
+    assert len(mailbox.sent) == 1
+    await run(transfer_spec(), editor, state)  # a later transfer leaves the denial alone
+    assert invoice_row(state, "F-LATE")["erp_status"] == "3 - Transmission denied"

@@ -75,3 +75,34 @@ async def test_runs_left_running_by_a_dead_host_are_marked_interrupted(editor, s
     host.start()
     await host.stop()
     assert state.query("SELECT outcome FROM batch_runs")[0][0] == "interrupted"
+
+
+async def test_a_pause_from_the_command_line_reaches_a_running_host(editor, state) -> None:
+    from akadmin_tui.batches.host import set_paused
+
+    add_hourly(editor)
+    host = SchedulerHost(editor, state, now=lambda: NOW)
+    host.start()
+    try:
+        set_paused(state, "HOURLY", True)  # what `akadmin batch pause HOURLY` does from another process
+        host.sync_pauses()
+        assert host.next_run("HOURLY") is None
+        set_paused(state, "HOURLY", False)
+        host.sync_pauses()
+        assert host.next_run("HOURLY") is not None
+    finally:
+        await host.stop()
+
+
+async def test_a_run_still_going_on_in_another_process_is_not_called_interrupted(editor, state) -> None:
+    from akadmin_tui.batches.execute import batch_lock
+
+    state.execute("INSERT INTO batch_runs (batch_code, template, trigger, started_at) VALUES "
+                  "('CHORUS_SEND', 'TransfertFacturesClientChorus', 'command', '2031-01-06T08:59:00+00:00')")
+    elsewhere = batch_lock(state, "CHORUS_SEND")
+    elsewhere.acquire()  # `akadmin batch run CHORUS_SEND` holds it
+    host = SchedulerHost(editor, state, now=lambda: NOW)
+    host.start()
+    await host.stop()
+    elsewhere.release()
+    assert state.query("SELECT outcome FROM batch_runs")[0][0] == "running"

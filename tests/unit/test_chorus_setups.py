@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from akadmin_tui.batches.migrations import MIGRATIONS
+from akadmin_tui.batches.state import StateStore
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.settings.resolve import resolve_chorus
@@ -99,3 +101,25 @@ def test_the_state_database_is_migrated_and_refuses_a_newer_schema(tmp_path: Pat
     db.close()
     with pytest.raises(StateError, match="newer akadmin"):
         StateStore(path)
+
+
+def test_processes_opening_a_new_state_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """A console and `akadmin scheduler` starting together both open (and migrate) the same new file."""
+    import multiprocessing
+
+    path = tmp_path / "shared.state.sqlite"
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(6) as pool:
+        outcomes = pool.map(_open_state, [str(path)] * 12)
+    assert outcomes == ["ok"] * 12
+    store = StateStore(path)
+    assert store.query("PRAGMA user_version")[0][0] == len(MIGRATIONS)
+    store.close()
+
+
+def _open_state(path: str) -> str:
+    try:
+        StateStore(Path(path)).close()
+    except Exception as error:  # noqa: BLE001 - the test reports what went wrong in the child
+        return f"{type(error).__name__}: {error}"
+    return "ok"
