@@ -10,7 +10,7 @@ from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
 from ..settings import schema
 from ..settings.batch_params import FINAL_STATUSES, split_list
 from .chorus_common import ERP_DENIED, AccountGroup, group_by_setup, placeholders, selected_companies
-from .mail import MailError, OutgoingMail
+from ..connectors.mail import MailError, OutgoingMail
 from .runtime import RunContext
 
 # Statuses are asked for "changed since the last check", reaching this far back to absorb clock drift.

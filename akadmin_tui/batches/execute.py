@@ -17,7 +17,7 @@ from ..connectors.registry import trusted_certificates
 from ..settings.batch_params import PARAMETERS
 from ..settings.editor import SettingsEditor
 from ..settings.lock import ConfigLock, LockedError
-from .mail import MailError, OutgoingMail, send_mail
+from ..connectors.mail import MailError, OutgoingMail, send_mail
 from .runtime import (BatchCancelled, BatchFailure, BatchSpec, Listener, Outcome, RunContext, RunEvent, Runner,
                       begin_run, end_run, host_label)
 from .state import StateStore

@@ -41,11 +41,20 @@ class TestResult:
     section: str
     target: str = ""
     steps: list[Step] = field(default_factory=list)
+    # Something the admin may accept to go on, e.g. {"host_key": "SHA256:…"} from an unknown SFTP server.
+    offer: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
         """True when at least one step ran and none failed."""
         return bool(self.steps) and all(step.outcome is not Outcome.FAILED for step in self.steps)
+
+    @property
+    def verdict(self) -> str:
+        """PASSED, FAILED, or NOT CHECKED when nothing failed but the last step could not be run (no API to call)."""
+        if not self.passed:
+            return "FAILED"
+        return "NOT CHECKED" if self.steps[-1].outcome is Outcome.SKIPPED else "PASSED"
 
     @property
     def failed_step(self) -> Step | None:
@@ -54,13 +63,13 @@ class TestResult:
 
     def to_json(self) -> dict[str, Any]:
         """A plain structure for `akadmin test --json`."""
-        return {"section": self.section, "target": self.target, "passed": self.passed,
+        return {"section": self.section, "target": self.target, "passed": self.passed, "verdict": self.verdict,
                 "steps": [{**asdict(step), "outcome": str(step.outcome)} for step in self.steps]}
 
     def to_text(self) -> str:
         """Human-readable lines, one block per step."""
         lines = [f"{self.section}{f' ({self.target})' if self.target else ''}: "
-                 f"{'PASSED' if self.passed else 'FAILED'}"]
+                 f"{self.verdict}"]
         for step in self.steps:
             mark = {"passed": "✓", "failed": "✗", "skipped": "-"}[str(step.outcome)]
             lines.append(f"  {mark} {step.name}  ({step.duration_ms:.0f} ms)")

@@ -26,6 +26,23 @@ DEMO_PASSPHRASE = "akadmin-demo"
 DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
     (schema.COMPANIES, "ACME", {"name": "ACME Ingénierie", "siret": "73282932000074",
                                 "invoice_manager_email": "factures@acme.example"}),
+    (schema.ACCOUNTING, "INQOM", {
+        "document_type": "invoices", "integration": "inqom", "environment": "recette",
+        "client_id": "demo-inqom-client", "client_secret": "demo-inqom-secret",
+        "username": "comptable@cabinet-durand.example", "password": "demo-inqom-password", "folder_id": "48213",
+        "terms_accepted": True,
+    }),
+    (schema.ACCOUNTING, "SFTP", {
+        "document_type": "invoices", "integration": "sftp", "host": "sftp.cabinet-durand.example", "port": 22,
+        "username": "acme", "password": "demo-sftp-password", "upload_path": "Invoice_import/[accounting_file_id]/",
+        "create_upload_path": True, "terms_accepted": True,
+    }),
+    (schema.ACCOUNTING, "EMAIL", {
+        "document_type": "bank_statements", "integration": "email",
+        "recipient_email": "releves@cabinet-durand.example", "terms_accepted": True,
+    }),
+    (schema.COMPANIES, "ACME", {"share_documents": True, "accounting_configuration": "INQOM",
+                                "accounting_file_id": "ACME-2026"}),
     (schema.COMPANIES, "BETA", {"name": "Beta Conseil", "siret": "55210055400013",
                                 "invoice_manager_email": "compta@beta-conseil.example"}),
     (schema.CHORUS, None, {

@@ -33,7 +33,10 @@ def _demo(section, key=None) -> dict:
 
 def _piste_state() -> PisteState:
     state = PisteState(quota_per_second=5)  # the qualification platform's quota (seed 000)
-    companies = {key: values for s, key, values in DEMO_RECORDS if s is schema.COMPANIES}
+    companies: dict = {}
+    for section, key, values in DEMO_RECORDS:
+        if section is schema.COMPANIES:
+            companies.setdefault(key, {}).update(values)
     for section, key, values in DEMO_RECORDS:
         if section is schema.CHORUS_SPECIAL and values.get("piste_client_id"):
             state.applications[values["piste_client_id"]] = values["piste_secret"]

@@ -127,6 +127,12 @@ class SettingsEditor:
                      if self.stored(schema.BANKS, key).get("company") == record_key]
             if banks:
                 return [f"company {record_key} is linked to bank(s) {', '.join(map(str, banks))}: change or delete them first"]
+        if section is schema.ACCOUNTING:
+            linked = [key for key in self.record_keys(schema.COMPANIES)
+                      if self.stored(schema.COMPANIES, key).get("accounting_configuration") == record_key]
+            if linked:
+                return [f"configuration {record_key} is used by company(ies) {', '.join(map(str, linked))}: "
+                        "link them to another configuration first"]
         if record_key in section.fixed_keys:
             return [f"{record_key} cannot be deleted"]
         return []

@@ -12,6 +12,7 @@ from typing import Any
 
 from .certificates import CertificateError, describe, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
+from .accounting import DOCUMENT_TYPES, FIELDS as ACCOUNTING_FIELDS, INTEGRATIONS, integration_problems
 from .batch_params import PARAMETERS, TEMPLATES, parameter_problems
 from .rules import at_most_when, custom, needs, required_when
 from .schedules import schedule_problem
@@ -684,6 +685,13 @@ COMPANIES = Section(
         Field("invoice_manager_email", "Invoice manager e-mail", Kind.EMAIL, "",
               "Alerted about the CHORUS PRO statuses of this company's invoices that do not name their own "
               "manager (files taken from the outbox, imports without --manager)."),
+        Field("share_documents", "Share documents with your accounting firm", Kind.BOOL, False,
+              "Deliver this company's documents to its accountant's software (the AccountingExport batch)."),
+        Field("accounting_configuration", "Accounting software", Kind.TEXT, "",
+              "The accounting package configuration to deliver to (Third-party interfaces > Accounting packages)."),
+        Field("accounting_file_id", "Accounting file ID", Kind.TEXT, "",
+              "The company's file (dossier) number at the accounting firm; [accounting_file_id] in upload paths "
+              "and e-mail subjects is replaced by it."),
     ),
 )
 
@@ -716,10 +724,38 @@ BATCHES = Section(
 )
 
 
+# --- Third-party interfaces > Accounting packages (seeds 003 and 004) ------------------------------
+
+ACCOUNTING = Section(
+    id="accounting",
+    table=("interfaces", "accounting"),
+    menu=("Third-party interfaces", "Accounting packages"),
+    shape=Shape.COLLECTION,
+    record_noun="configuration",
+    key_help="A name for this configuration: letters, digits, - or _ (at most 20).",
+    intro=(
+        "Online connections to the accountants' software: pick the document type, the integration and fill its "
+        "fields, accept the Terms of service, then Connect. Link companies to a configuration in Companies."
+    ),
+    fields=(
+        Field("document_type", "Document type", Kind.CHOICE, "invoices",
+              "What this configuration delivers: " + "; ".join(f"{k}: {v}" for k, v in DOCUMENT_TYPES.items()) + ".",
+              choices=tuple(DOCUMENT_TYPES)),
+        Field("integration", "Integration", Kind.CHOICE, "inqom",
+              "The accounting software: " + ", ".join(f"{i.name} ({i.label})" for i in INTEGRATIONS.values()) + ".",
+              choices=tuple(INTEGRATIONS)),
+        Field("terms_accepted", "I accept the Terms of service", Kind.BOOL, False,
+              "Connect is refused until the Terms of service are accepted."),
+        *ACCOUNTING_FIELDS.values(),
+    ),
+    rules=(custom("the integration's required fields", (), integration_problems),),
+)
+
+
 SECTIONS: tuple[Section, ...] = (
     CHORUS, EXCHANGE, UNIVERSIGN, AKUITEO_CONNECT, BRIDGE_USER, BANKS, GMAIL, GOOGLE_API,
     OCR, SIRENE, CERTIFICATES, MAIL, STATE, MANAGEMENT_RULES, OFFICE_AUTOMATION,
-    CHORUS_SPECIAL, COMPANIES, BATCHES,
+    CHORUS_SPECIAL, COMPANIES, BATCHES, ACCOUNTING,
 )
 SECTIONS_BY_ID: dict[str, Section] = {s.id: s for s in SECTIONS}
 

@@ -314,6 +314,15 @@ def _cross_section_findings(document: Mapping[str, Any]) -> list[Finding]:
         if company and company not in companies:
             findings.append(Finding(format_key(schema.BANKS.table + (bank_id, "company")),
                                     f"company {company} is not in [companies]"))
+    configurations = records_of(schema.ACCOUNTING, document)
+    for code, company in records_of(schema.COMPANIES, document).items():
+        chosen = company.get("accounting_configuration")
+        where = format_key(schema.COMPANIES.table + (code, "accounting_configuration"))
+        if chosen and chosen not in configurations:
+            findings.append(Finding(where, f"accounting configuration {chosen} is not in Accounting packages"))
+        elif company.get("share_documents") is True and not chosen:
+            findings.append(Finding(where, "'Accounting software' is required when 'Share documents with your "
+                                           "accounting firm' is on"))
     if banks and not records_of(schema.BRIDGE_USER, document):
         findings.append(Finding(format_key(schema.BANKS.table),
                                 "banks are attached but there is no Bridge user"))

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from akadmin_tui.batches.mail import MailError, OutgoingMail, send_mail
+from akadmin_tui.connectors.mail import MailError, OutgoingMail, send_mail
 from akadmin_tui.connectors import gmail
 from akadmin_tui.connectors.diagnose import CERTIFICATE_HINT
 from akadmin_tui.connectors.http import make_client

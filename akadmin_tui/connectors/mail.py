@@ -15,14 +15,14 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ..connectors import gmail
-from ..connectors.diagnose import (CERTIFICATE_HINT, TLS_EXPIRED, TLS_HOSTNAME_MISMATCH, diagnose_exception,
+from . import gmail
+from .diagnose import (CERTIFICATE_HINT, TLS_EXPIRED, TLS_HOSTNAME_MISMATCH, diagnose_exception,
                                    json_object, retry_after)
-from ..connectors.http import make_client, trust_context
-from ..connectors.probe import MASK, Probe, secret_forms
-from ..connectors.registry import trusted_certificates
-from ..connectors.result import TestResult
-from ..connectors.tokens import SHARED
+from .http import make_client, trust_context
+from .probe import MASK, Probe, secret_forms
+from .registry import trusted_certificates
+from .result import TestResult
+from .tokens import SHARED
 from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.validate import gmail_precondition_problems
