@@ -641,9 +641,11 @@ def build_parser() -> argparse.ArgumentParser:
                          help="start an emulator with a fault on (e.g. piste=503); repeatable")
     sandbox.set_defaults(func=cmd_sandbox)
 
+    from .cli_accounting import add_commands as add_accounting_commands
     from .cli_batches import add_commands
 
     add_commands(sub, _common, _passphrase_stdin)
+    add_accounting_commands(sub, _common, _passphrase_stdin)
 
     demo = sub.add_parser("demo", help="open the console on a demo configuration")
     demo.add_argument("--reset", action="store_true", help="start again from the sample configuration")

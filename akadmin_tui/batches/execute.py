@@ -48,10 +48,11 @@ class RunSummary:
 
 def runner_for(template: str) -> Runner:
     """The code behind a template (imported late: each pulls its own connectors)."""
-    from . import catalog, check_invoices, chorus_transfer, signatures, statements
-    from ..settings.batch_params import CHECK_INVOICES, CHORUS_TRANSFER
+    from . import accounting_export, catalog, check_invoices, chorus_transfer, signatures, statements
+    from ..settings.batch_params import ACCOUNTING_EXPORT, CHECK_INVOICES, CHORUS_TRANSFER
 
     runners = {CHECK_INVOICES.name: check_invoices.run, CHORUS_TRANSFER.name: chorus_transfer.run,
+               ACCOUNTING_EXPORT.name: accounting_export.run,
                catalog.SIGNATURES_TEMPLATE: signatures.run, catalog.STATEMENTS_TEMPLATE: statements.run}
     if template not in runners:
         raise BatchFailure(f"the batch template {template!r} is unknown; pick one of {', '.join(runners)}")

@@ -158,4 +158,27 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX bank_transactions_pending ON bank_transactions (account_id, statement_id);
     """,
+    # 3: what the AccountingExport batch delivered to each company's accounting package, and what became of it.
+    """
+    CREATE TABLE accounting_deliveries (
+        id INTEGER PRIMARY KEY,
+        company TEXT NOT NULL,
+        configuration TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        source_key TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_sha256 TEXT NOT NULL,
+        state TEXT NOT NULL,
+        remote_id TEXT NOT NULL DEFAULT '',
+        remote_status TEXT NOT NULL DEFAULT '',
+        remote_reason TEXT NOT NULL DEFAULT '',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT NOT NULL DEFAULT '',
+        run_id INTEGER,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        UNIQUE (configuration, source_key)
+    );
+    CREATE INDEX deliveries_by_state ON accounting_deliveries (state, configuration);
+    """,
 ]

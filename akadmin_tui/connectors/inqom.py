@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,21 @@ class InqomAccount:
         return self.api_url.rstrip("/") + "/" + DOCUMENTS_PATH.format(folder=str(self.folder_id).strip())
 
 
+def account_from(values: Mapping[str, Any]) -> InqomAccount:
+    """The account of an Inqom accounting configuration, from its effective values (secrets decrypted)."""
+    environment = str(values.get("environment") or "production").strip().lower()
+    auth_default, api_default = ENVIRONMENTS.get(environment, ENVIRONMENTS["production"])
+
+    def text(key: str) -> str:
+        return str(values.get(key) or "").strip()
+
+    # Secrets are kept as typed: a space at their ends is the admin's to see in the diagnosis, not ours to drop.
+    return InqomAccount(auth_url=text("auth_url") or auth_default, api_url=text("documents_url") or api_default,
+                        client_id=text("client_id"), client_secret=str(values.get("client_secret") or ""),
+                        username=text("username"), password=str(values.get("password") or ""),
+                        folder_id=text("folder_id"), environment=environment)
+
+
 def _said(response: httpx.Response) -> str:
     """Inqom's own words: OAuth error fields, or an ASP.NET problem's title and field errors."""
     body = json_object(response)
@@ -62,7 +78,7 @@ def _said(response: httpx.Response) -> str:
     errors = body.get("errors")
     if isinstance(errors, dict):
         parts += [f"{field}: {' '.join(map(str, v)) if isinstance(v, list) else v}" for field, v in errors.items()]
-    return "; ".join(p.rstrip(". ") for p in parts)[:300] or response.text.strip().replace("\n", " ")[:200]
+    return "; ".join(p.rstrip(". ") for p in parts)[:300] or response.text.strip().replace("\n", " ")[:200].rstrip(". ")
 
 
 def _token_refused(response: httpx.Response) -> str | None:
@@ -164,3 +180,18 @@ async def test_connection(account: InqomAccount, client: httpx.AsyncClient, *, c
         result.steps[-1].detail = "the cached token was refused; fetching a new one"
         result.steps[-1].diagnosis = ""
     return result
+
+
+async def connect(editor, name: str, values: Mapping[str, Any], client: httpx.AsyncClient,
+                  on_step=None) -> TestResult:
+    """Connect (F5) for an Inqom configuration: the Test, with a fresh token so the saved credentials are tried."""
+    return await test_connection(account_from(values), client, cache=TokenCache(), on_step=on_step)
+
+
+def __getattr__(name: str) -> Any:
+    # The batch operations live in inqom_documents (which imports this module); loading them lazily keeps
+    # `inqom.InqomSession` usable without a circular import.
+    if name in ("InqomSession", "InqomError", "describe_status", "origin_id"):
+        from . import inqom_documents
+        return getattr(inqom_documents, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,7 @@ from .bridge import BridgeEmulator
 from .demo_config import DEMO_RECORDS
 from .google_maps import GoogleMapsEmulator
 from .google_oauth import GoogleOAuthEmulator
+from .inqom import InqomEmulator
 from .microsoft import MicrosoftEmulator
 from .mindee import MindeeEmulator
 from .piste import PisteEmulator, PisteState, TechnicalAccount
@@ -67,6 +68,9 @@ class Sandbox:
         self.bridge = BridgeEmulator(connect["bridge_client_id"], connect["bridge_client_secret"])
         self.google_maps = GoogleMapsEmulator(google["place_autocomplete_key"], google["distance_matrix_key"])
         self.google_oauth = GoogleOAuthEmulator(SERVICE_ACCOUNT, public_pem, {gmail["send_as"]})
+        inqom = _demo(schema.ACCOUNTING, "INQOM")
+        self.inqom = InqomEmulator(inqom["client_id"], inqom["client_secret"], inqom["username"], inqom["password"],
+                                   {inqom["folder_id"]: []})
         mail = _demo(schema.MAIL)
         self.smtp = SmtpSandbox(mail["username"], mail["password"])  # keeps what it receives in .mailbox
 
@@ -75,7 +79,7 @@ class Sandbox:
         """Each emulator by name."""
         return {"piste": self.piste, "sirene": self.sirene, "mindee": self.mindee, "microsoft": self.microsoft,
                 "universign": self.universign, "bridge": self.bridge, "google-maps": self.google_maps,
-                "google-oauth": self.google_oauth}
+                "google-oauth": self.google_oauth, "inqom": self.inqom}
 
     def start(self) -> dict[str, str]:
         """Start every emulator; returns their base URLs by name."""
@@ -115,6 +119,7 @@ class Sandbox:
         editor.apply(schema.AKUITEO_CONNECT, None, {"bridge_url": self.bridge.api_url})
         editor.apply(schema.GOOGLE_API, None, {"api_url": self.google_maps.api_url})
         editor.apply(schema.GMAIL, None, {"credential_key_path": str(self.write_gmail_key(folder))})
+        editor.apply(schema.ACCOUNTING, "INQOM", {"auth_url": self.inqom.auth_url, "documents_url": self.inqom.api_url})
         # Plain SMTP is fine on loopback; the demo's mail server settings otherwise stay as they are.
         editor.apply(schema.MAIL, None, {"smtp_host": self.smtp.host, "smtp_port": self.smtp.port, "security": "none"})
 

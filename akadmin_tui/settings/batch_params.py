@@ -95,6 +95,10 @@ PARAMETERS: dict[str, Field] = {f.key: f for f in (
            "List of codes of the companies concerned by the dematerialization of invoices. Each company code "
            "must be separated by a semicolon. Enter the ***** company code so the batch is executed on all the "
            "companies set up in Akuiteo.", "ACME;BETA", _company_list),
+    _param("DOSSIER_PIECES_COMPTABLES", Kind.PATH,
+           "Folder of the documents the ERP leaves for the accountant: one sub-folder per company code, with "
+           "purchases/ (purchase invoices) and expenses/ (expense reports); sales invoices come from the invoices "
+           "akadmin holds, bank statements from the statement retrieval.", "/srv/akuiteo/accounting-outbox"),
     _param("DOSSIER_FACTURES_A_DEPOSER", Kind.PATH,
            "Outbox folder scanned before each transfer: one sub-folder per company code holding Factur-X PDF, "
            "UBL or CII XML files (e.g. <folder>/ACME/F-2025-001.pdf). Imported files move to <company>/imported.",
@@ -133,7 +137,13 @@ CHORUS_TRANSFER = Template(
     "number, then follows the flow reports until CHORUS PRO gives each invoice its identifiantFactureCPP.",
     COMMON + ("LISTE_SOCIETES_A_TRAITER", "DOSSIER_FACTURES_A_DEPOSER"),
 )
-TEMPLATES: dict[str, Template] = {t.name: t for t in (CHECK_INVOICES, CHORUS_TRANSFER)}
+ACCOUNTING_EXPORT = Template(
+    "AccountingExport", "Accounting export",
+    "Delivers each linked company's new sales invoices, purchase invoices, expense reports and bank statements to "
+    "its accounting package configuration, once each, and follows what became of them.",
+    COMMON + ("LISTE_SOCIETES_A_TRAITER", "DOSSIER_PIECES_COMPTABLES"),
+)
+TEMPLATES: dict[str, Template] = {t.name: t for t in (CHECK_INVOICES, CHORUS_TRANSFER, ACCOUNTING_EXPORT)}
 
 
 def type_name(field: Field) -> str:

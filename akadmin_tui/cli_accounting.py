@@ -1,0 +1,115 @@
+"""`akadmin accounting`: Connect a configuration, pin an SFTP host key, authorise Exact Online or Dropbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+
+from .cli import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, _target, open_config, open_locked
+from .settings import schema
+from .settings.editor import SettingsEditor
+
+OAUTH_MODULES = {"exact_online": "exact_online", "dropbox": "dropbox"}
+
+
+def _configuration(editor: SettingsEditor, name: str) -> dict:
+    if not editor.exists(schema.ACCOUNTING, name):
+        known = ", ".join(str(k) for k in editor.record_keys(schema.ACCOUNTING)) or "none"
+        raise CliError(f"no accounting configuration {name!r}; known: {known}")
+    return editor.values(schema.ACCOUNTING, name)
+
+
+def cmd_connect(args: argparse.Namespace) -> int:
+    from .connectors.accounting import connect
+
+    target = _target(args)
+    config = (open_locked(target, passphrase_stdin=args.passphrase_stdin) if args.accept_host_key
+              else open_config(target, passphrase_stdin=args.passphrase_stdin, read_only=True))
+    try:
+        editor = SettingsEditor(config)
+        _configuration(editor, args.name)
+        result = asyncio.run(connect(editor, args.name))
+        if args.accept_host_key and result.offer.get("host_key"):
+            editor.apply(schema.ACCOUNTING, args.name, {"host_key": result.offer["host_key"]})
+            print(f"host key {result.offer['host_key']} pinned for {args.name}", file=sys.stderr)
+            result = asyncio.run(connect(editor, args.name))
+    finally:
+        config.lock.release()
+    print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else result.to_text())
+    if result.offer.get("host_key") and not args.accept_host_key:
+        print(f"to trust this server, check its fingerprint with its administrator, then run: akadmin accounting "
+              f"connect {args.name} --accept-host-key", file=sys.stderr)
+    return EXIT_OK if result.passed else EXIT_FAILED
+
+
+def _oauth_module(values: dict, name: str):
+    import importlib
+
+    module = OAUTH_MODULES.get(str(values.get("integration")))
+    if module is None:
+        raise CliError(f"configuration {name} is {values.get('integration')}: only Exact Online and Dropbox are "
+                       "authorised this way")
+    return importlib.import_module(f".connectors.{module}", __package__)
+
+
+def cmd_authorize(args: argparse.Namespace) -> int:
+    config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    values = _configuration(SettingsEditor(config), args.name)
+    module = _oauth_module(values, args.name)
+    print(module.authorization_url(values))
+    print("Open this address, sign in and allow akadmin, then give the code it returns to: "
+          f"akadmin accounting code {args.name} (the code is read from standard input)", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_code(args: argparse.Namespace) -> int:
+    from .connectors.http import make_client
+    from .connectors.registry import trusted_certificates
+
+    lines = sys.stdin.read().splitlines()
+    # With --passphrase-stdin the first line is the passphrase, the next one the code.
+    code = (lines[1] if args.passphrase_stdin and len(lines) > 1 else lines[0] if lines else "").strip()
+    if args.passphrase_stdin:
+        sys.stdin = __import__("io").StringIO(lines[0] + "\n" if lines else "")
+    if not code:
+        raise CliError("give the authorisation code on standard input", EXIT_USAGE)
+    config = open_locked(_target(args), passphrase_stdin=args.passphrase_stdin)
+    try:
+        editor = SettingsEditor(config)
+        values = _configuration(editor, args.name)
+        module = _oauth_module(values, args.name)
+
+        async def exchange() -> dict:
+            async with make_client(extra_ca_pems=trusted_certificates(editor)) as client:
+                return await module.exchange_code(values, code, client)
+
+        try:
+            tokens = asyncio.run(exchange())
+        except Exception as error:  # noqa: BLE001 - the module's error class says what went wrong, in words
+            raise CliError(f"the code was refused: {error}", EXIT_FAILED) from None
+        editor.apply(schema.ACCOUNTING, args.name, {"refresh_token": tokens["refresh_token"]})
+    finally:
+        config.lock.release()
+    print(f"{args.name}: authorised; the refresh token is stored encrypted. Run: akadmin accounting connect {args.name}")
+    return EXIT_OK
+
+
+def add_commands(sub, common, passphrase_stdin) -> None:
+    """Add `akadmin accounting connect|authorize|code`."""
+    accounting = sub.add_parser("accounting", help="accounting packages: Connect, pin an SFTP host key, authorise")
+    accounting_sub = accounting.add_subparsers(dest="accounting_command", metavar="ACTION", required=True)
+    connect = accounting_sub.add_parser("connect", help="run Connect for a configuration (exit 1 when it fails)")
+    connect.add_argument("name", metavar="NAME")
+    connect.add_argument("--accept-host-key", action="store_true",
+                         help="SFTP: pin the host key the server presents (check its fingerprint first)")
+    connect.add_argument("--json", action="store_true")
+    authorize = accounting_sub.add_parser("authorize", help="Exact Online, Dropbox: print the authorisation address")
+    authorize.add_argument("name", metavar="NAME")
+    code = accounting_sub.add_parser("code", help="Exact Online, Dropbox: exchange the returned code (read from stdin)")
+    code.add_argument("name", metavar="NAME")
+    for parser_, func in ((connect, cmd_connect), (authorize, cmd_authorize), (code, cmd_code)):
+        common(parser_, suppress=True)
+        passphrase_stdin(parser_)
+        parser_.set_defaults(func=func)

@@ -1,0 +1,108 @@
+"""AccountingExport against the Inqom sandbox: delivered once each, Duplicate reported, statuses followed."""
+
+from __future__ import annotations
+
+import pytest
+
+from akadmin_tui.batches.runtime import BatchSpec, Outcome
+from akadmin_tui.sandbox import sample_invoices
+from akadmin_tui.settings import schema
+from akadmin_tui.settings.schedules import Schedule
+
+from .conftest import import_samples, log_of, run
+
+UPLOADS = "/api/accounting-documents/accounting-folders"
+
+
+def export_spec(**params) -> BatchSpec:
+    base = {"BATCH_USER": "TECH_AKUITEO", "BATCH_PWD": "batch-secret-pwd", "BATCH_MAIL": "support@acme.example",
+            "LISTE_SOCIETES_A_TRAITER": "ACME"}
+    return BatchSpec("EXPORT", "Accounting", "AccountingExport", Schedule(""), {**base, **params})
+
+
+@pytest.fixture
+def outbox(tmp_path):
+    root = tmp_path / "accounting"
+    (root / "ACME" / "purchases").mkdir(parents=True)
+    (root / "ACME" / "expenses").mkdir(parents=True)
+    (root / "ACME" / "purchases" / "SUP-77.pdf").write_bytes(sample_invoices.facturx_pdf("SUP-77"))
+    (root / "ACME" / "expenses" / "taxi-2026-11-03.pdf").write_bytes(sample_invoices.plain_pdf())
+    return root
+
+
+def uploads(sandbox) -> list:
+    return [r for r in sandbox.inqom.calls if r.method == "POST" and "token" not in r.path]
+
+
+async def test_each_document_is_delivered_once_with_its_kind(editor, state, sandbox, tmp_path, outbox) -> None:
+    import_samples(state, tmp_path, ["F-A1", "F-A2"])
+    summary = await run(export_spec(DOSSIER_PIECES_COMPTABLES=str(outbox)), editor, state)
+    assert summary.outcome is Outcome.OK, log_of(state, summary.run_id)
+    assert summary.counts["delivered"] == 4
+    kinds = sorted(form["TypeScan"] for form in sandbox.inqom.forms.values() if "TypeScan" in form)
+    assert kinds == ["Client", "Client", "Supplier"]
+    assert len(uploads(sandbox)) == 4  # three documents and one expense bill
+    again = await run(export_spec(DOSSIER_PIECES_COMPTABLES=str(outbox)), editor, state)
+    assert "delivered" not in again.counts and len(uploads(sandbox)) == 4
+
+
+async def test_a_duplicate_is_reported_and_not_sent_again(editor, state, sandbox, tmp_path) -> None:
+    import_samples(state, tmp_path, ["F-D1"])
+    first = await run(export_spec(), editor, state)
+    assert first.counts["delivered"] == 1
+    # The accounting firm deletes nothing, but our record of it is lost: the next delivery is a duplicate.
+    state.execute("DELETE FROM accounting_deliveries")
+    second = await run(export_spec(), editor, state)
+    assert second.counts["duplicates"] == 1 and second.outcome is Outcome.OK
+    third = await run(export_spec(), editor, state)
+    assert "duplicates" not in third.counts and len(uploads(sandbox)) == 2
+
+
+async def test_inqom_statuses_are_followed_with_their_reason(editor, state, sandbox, tmp_path) -> None:
+    import_samples(state, tmp_path, ["F-S1"])
+    await run(export_spec(), editor, state)
+    remote = state.query("SELECT remote_id FROM accounting_deliveries")[0][0]
+    sandbox.inqom.advance(remote, "ManualProcessing", "exercice clôturé")
+    summary = await run(export_spec(), editor, state)
+    assert summary.counts["status changes"] == 1
+    assert any("ManualProcessing" in text and level == "WARN" for level, text in log_of(state, summary.run_id))
+    assert state.query("SELECT remote_status FROM accounting_deliveries")[0][0] == "ManualProcessing"
+
+
+async def test_a_delivery_cut_short_is_never_resent_on_its_own(editor, state, sandbox, tmp_path) -> None:
+    import_samples(state, tmp_path, ["F-K1"])
+    invoice_id = state.query("SELECT id FROM invoices")[0][0]
+    state.execute("INSERT INTO accounting_deliveries (company, configuration, kind, source_key, file_name, file_sha256, "
+                  "state, created_at) VALUES ('ACME', 'INQOM', 'sales_invoice', ?, 'F-K1.xml', 'x', 'sending', "
+                  "'2026-11-21T08:00:00+00:00')", (f"invoice:{invoice_id}",))
+    summary = await run(export_spec(), editor, state)
+    assert summary.counts["in doubt"] == 1 and uploads(sandbox) == []
+
+
+async def test_failures_are_retried_then_left_for_the_next_run(editor, state, sandbox, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("akadmin_tui.batches.accounting_export.RETRY_DELAY_S", 0.01)
+    import_samples(state, tmp_path, ["F-R1"])
+    sandbox.inqom.set_fault("503")
+    failed = await run(export_spec(), editor, state)
+    sandbox.inqom.set_fault("none")
+    assert failed.outcome is Outcome.ERRORS and failed.counts["failed"] == 1
+    assert sum("attempt" in text for _, text in log_of(state, failed.run_id)) == 2
+    later = await run(export_spec(), editor, state)
+    assert later.counts["delivered"] == 1
+
+
+async def test_no_delivery_until_the_terms_are_accepted(editor, state, sandbox, tmp_path) -> None:
+    editor.apply(schema.ACCOUNTING, "INQOM", {"terms_accepted": False})
+    import_samples(state, tmp_path, ["F-T1"])
+    summary = await run(export_spec(), editor, state)
+    assert summary.outcome is Outcome.ERRORS and uploads(sandbox) == []
+    assert any("Terms of service" in text for _, text in log_of(state, summary.run_id))
+
+
+async def test_a_package_without_api_is_said_plainly(editor, state, sandbox, tmp_path) -> None:
+    editor.create(schema.ACCOUNTING, "ONEA", {"integration": "onea", "api_key": "onea-key-123", "terms_accepted": True})
+    editor.apply(schema.COMPANIES, "ACME", {"accounting_configuration": "ONEA"})
+    import_samples(state, tmp_path, ["F-O1"])
+    summary = await run(export_spec(), editor, state)
+    assert summary.counts["not deliverable"] == 1
+    assert any("cannot deliver to it yet" in text for _, text in log_of(state, summary.run_id))
