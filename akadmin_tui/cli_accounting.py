@@ -96,6 +96,25 @@ def cmd_code(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_release(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from .batches.state import StateError, StateStore, state_path_for
+
+    config = open_config(_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    _configuration(SettingsEditor(config), args.name)
+    try:
+        state = StateStore(state_path_for(config.path, config.plain()))
+    except StateError as error:
+        raise CliError(str(error), EXIT_FAILED) from None
+    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    released = state.execute("UPDATE accounting_deliveries SET state = 'failed', last_error = ? WHERE configuration = ? "
+                             "AND state = 'in doubt'", (f"released by the administrator on {stamp}", args.name)).rowcount
+    state.close()
+    print(f"{released} delivery(ies) of {args.name} released: the next AccountingExport run sends them again")
+    return EXIT_OK
+
+
 def add_commands(sub, common, passphrase_stdin) -> None:
     """Add `akadmin accounting connect|authorize|code`."""
     accounting = sub.add_parser("accounting", help="accounting packages: Connect, pin an SFTP host key, authorise")
@@ -109,7 +128,10 @@ def add_commands(sub, common, passphrase_stdin) -> None:
     authorize.add_argument("name", metavar="NAME")
     code = accounting_sub.add_parser("code", help="Exact Online, Dropbox: exchange the returned code (read from stdin)")
     code.add_argument("name", metavar="NAME")
-    for parser_, func in ((connect, cmd_connect), (authorize, cmd_authorize), (code, cmd_code)):
+    release = accounting_sub.add_parser("release", help="send again the deliveries left in doubt by a run that was cut "
+                                                        "short, once the accounting firm confirms they never arrived")
+    release.add_argument("name", metavar="NAME")
+    for parser_, func in ((connect, cmd_connect), (authorize, cmd_authorize), (code, cmd_code), (release, cmd_release)):
         common(parser_, suppress=True)
         passphrase_stdin(parser_)
         parser_.set_defaults(func=func)

@@ -26,7 +26,7 @@ FOLDERS = {"purchase_invoice": "purchases", "expense_report": "expenses"}
 OPEN_STATUSES = {"Received", "ToReview", "Processing"}
 ATTEMPTS_IN_A_RUN = 3
 RETRY_DELAY_S = 5.0
-DELIVERED_BY = {"inqom", "sftp"}
+DELIVERED_BY = {"inqom", "sftp", "email", "octopus"}  # Octopus takes documents at its dossier's mailbox
 
 
 @dataclass(frozen=True)
@@ -80,12 +80,44 @@ async def run(ctx: RunContext) -> None:
                      "was sent.")
             ctx.count("not deliverable")
             continue
+        if integration.name == "inqom":
+            await _reconcile_inqom(ctx, name, config)
         _report_interrupted(ctx, name)
         documents = await asyncio.to_thread(_collect, ctx, company, name, config, folder)
         await _deliver(ctx, company, name, config, str(link.get("accounting_file_id") or ""), documents)
         if integration.name == "inqom":
             await _follow_inqom(ctx, name, config)
     ctx.progress(len(companies), len(companies))
+
+
+async def _reconcile_inqom(ctx: RunContext, name: str, config: dict) -> None:
+    """Inqom deliveries cut short: Inqom lists what it received by SourceId, so each is adopted or safely sent again."""
+    from ..connectors import inqom
+    from ..connectors.inqom_documents import InqomError
+
+    rows = ctx.state.query("SELECT id, file_name, source_key FROM accounting_deliveries WHERE configuration = ? AND "
+                           "kind != 'expense_report' AND state IN ('sending', 'in doubt') AND (run_id IS NULL OR run_id "
+                           "NOT IN (SELECT id FROM batch_runs WHERE outcome = 'running'))", (name,))
+    if not rows:
+        return
+    session = inqom.InqomSession(inqom.account_from(config), ctx.client)
+    for row in rows:
+        try:
+            found = await session.find_by_source(row["source_key"])
+        except InqomError as error:
+            ctx.warn(f"{row['file_name']}: cannot ask Inqom whether a cut-short delivery arrived ({error}).")
+            continue
+        if found is None:
+            ctx.state.execute("UPDATE accounting_deliveries SET state = 'failed', last_error = ? WHERE id = ?",
+                              ("a previous run stopped before Inqom received it", row["id"]))
+            ctx.info(f"{row['file_name']}: a previous run stopped before Inqom received it; it is sent now.")
+        else:
+            ctx.state.execute("UPDATE accounting_deliveries SET state = 'delivered', remote_id = ?, remote_status = ?, "
+                              "delivered_at = ? WHERE id = ?",
+                              (str(found.get("Id") or ""), str(found.get("Status") or ""), _stamp(ctx), row["id"]))
+            ctx.warn(f"{row['file_name']}: a previous run stopped after Inqom received it (document {found.get('Id')}): "
+                     "adopted, not sent again.")
+            ctx.count("adopted")
 
 
 def _report_interrupted(ctx: RunContext, name: str) -> None:
@@ -215,6 +247,15 @@ async def _deliver(ctx: RunContext, company: str, name: str, config: dict, file_
             ctx.count("delivered")
 
 
+def _delivery_errors() -> tuple[type[Exception], ...]:
+    """The errors a delivery reports in words (each connector has its own)."""
+    from ..connectors.inqom_documents import InqomError
+    from ..connectors.mail import MailError
+    from ..connectors.sftp import SftpError
+
+    return (InqomError, MailError, SftpError)
+
+
 class _Sender:
     """Delivers one document through the configuration's integration, retrying what may work next time."""
 
@@ -230,10 +271,9 @@ class _Sender:
         for attempt in range(1, ATTEMPTS_IN_A_RUN + 1):
             try:
                 return await self._send_once(document)
-            except Exception as error:  # noqa: BLE001 - each connector raises its own error class, in words
+            except _delivery_errors() as error:
                 retryable = getattr(error, "retryable", False)
-                self.last_error = str(error) if hasattr(error, "retryable") or type(error).__name__.endswith("Error") \
-                    else f"unexpected {type(error).__name__}"
+                self.last_error = str(error)
                 if retryable and attempt < ATTEMPTS_IN_A_RUN:
                     self.ctx.warn(f"{label}: {self.last_error} — attempt {attempt} of {ATTEMPTS_IN_A_RUN}, again in "
                                   f"{RETRY_DELAY_S:.0f} s.")
@@ -254,7 +294,19 @@ class _Sender:
             folder = expand(str(self.config.get("upload_path") or DEFAULT_UPLOAD_PATH), self.file_id)
             paths = await sftp.upload(self.config, [(document.file_name, document.content)], remote_dir=folder)
             return paths[0], "", ""
+        if integration in ("email", "octopus"):
+            return await self._mail(document, str(self.config.get("recipient_email") or self.config.get("mailbox_email")))
         raise RuntimeError(f"no delivery for {integration}")
+
+    async def _mail(self, document: Document, recipient: str) -> tuple[str, str, str]:
+        from ..connectors.mail import OutgoingMail, send_mail
+
+        subject = f"[accounting_file_id] {KIND_LABELS[document.kind]} {document.reference}".strip()
+        where = await send_mail(self.ctx.editor, OutgoingMail(
+            to=(recipient,), subject=expand(subject, self.file_id).strip(),
+            body=f"{KIND_LABELS[document.kind].capitalize()} {document.reference}, sent by akadmin "
+                 f"(batch {self.ctx.spec.code}).\n", attachments=((document.file_name, document.content),)))
+        return f"e-mail to {recipient} via {where}", "", ""
 
     async def _inqom_send(self, document: Document) -> tuple[str, str, str]:
         from ..connectors import inqom

@@ -119,6 +119,10 @@ async def run_batch(spec: BatchSpec, *, editor: SettingsEditor, state: StateStor
 
 async def _run(spec, editor, state, trigger, listener, cancel, client, mailer, clock) -> RunSummary:
     started = clock()
+    # This process holds the batch's lock: an earlier run of it still marked running was killed.
+    state.execute("UPDATE batch_runs SET outcome = ?, summary = ?, ended_at = started_at WHERE batch_code = ? AND outcome = ?",
+                  (Outcome.INTERRUPTED.value, "the process running it stopped before it ended", spec.code,
+                   Outcome.RUNNING.value))
     run_id = begin_run(state, spec, trigger, started)
     if listener is not None:
         listener(RunEvent(run_id, spec.code, "started", text=trigger))

@@ -53,7 +53,12 @@ async def connect(editor: SettingsEditor, name: str, *, client: httpx.AsyncClien
         return result
     shown = [FIELDS[key].label for key in integration.fields if values.get(key) not in (None, "")]
     probe.passed(FIELDS_STEP, f"{integration.label}: " + (", ".join(shown) if shown else "no field to fill"))
-    check = _check_for(integration.name)
+    try:
+        check = _check_for(integration.name)
+    except (ImportError, AttributeError) as error:
+        probe.failed(CONNECTION_STEP, f"The {integration.label} check cannot be loaded ({type(error).__name__}): "
+                                      "reinstall akadmin.")
+        return result
     if check is None:
         probe.skipped(CONNECTION_STEP, f"{integration.label} has no public API akadmin can call: the connection is "
                                        "checked on the first delivery.")

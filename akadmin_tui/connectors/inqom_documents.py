@@ -216,6 +216,26 @@ class InqomSession:
                               maybe_received=True)
         return body
 
+    async def documents(self, page: int = 1, size: int = 100) -> list[dict]:
+        """One page of the folder's documents (pageNumber from 1)."""
+        what = f"Listing the documents of Inqom folder {self.account.folder_id}"
+        body = await self._send("GET", self._folder_url(DOCUMENTS_PATH), what=what,
+                                params={"pageNumber": page, "pageSize": size},
+                                malformed=f"check that accounting folder {self.account.folder_id} is an Inqom numeric Id",
+                                missing=f"accounting folder {self.account.folder_id} does not exist")
+        if not isinstance(body, list):
+            raise self._error(f"{what}: Inqom answered with something that is not a list: {_snippet(body)}.")
+        return [d for d in body if isinstance(d, dict)]
+
+    async def find_by_source(self, source_id: str, *, page_size: int = 100, max_pages: int = 200) -> dict | None:
+        """The folder's document delivered with this SourceId, if Inqom has one."""
+        for page in range(1, max_pages + 1):
+            items = await self.documents(page, page_size)
+            found = next((d for d in items if str(d.get("SourceId") or "") == source_id), None)
+            if found is not None or len(items) < page_size:
+                return found
+        return None
+
     async def document(self, document_id: int | str) -> dict:
         """One document of the folder, with its Status, StatusReason and StatusReasons."""
         what = f"Reading Inqom document {document_id}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import mimetypes
 import base64
 import smtplib
 import socket
@@ -35,7 +36,7 @@ MAIL_SERVER = "Configuration > Mail server"
 
 @dataclass(frozen=True)
 class OutgoingMail:
-    """A plain-text message to send."""
+    """A plain-text message to send, with attachments if any."""
 
     to: tuple[str, ...]
     subject: str
@@ -44,6 +45,7 @@ class OutgoingMail:
     bcc: tuple[str, ...] = ()
     sender: str = ""  # empty: [mail] from_address (or Gmail's send_as)
     reply_to: str = ""
+    attachments: tuple[tuple[str, bytes], ...] = ()  # (file name, content), e.g. documents for an accountant
 
 
 class MailError(Exception):
@@ -76,6 +78,9 @@ def _compose(mail: OutgoingMail, sender: str, with_bcc: bool) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "akadmin.invalid")
     # Quoted-printable keeps any UTF-8 body within 7-bit lines, whatever the server offers (8BITMIME or not).
     message.set_content(mail.body, charset="utf-8", cte="quoted-printable")
+    for name, content in mail.attachments:
+        maintype, _, subtype = (mimetypes.guess_type(name)[0] or "application/octet-stream").partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
     return message
 
 
@@ -327,3 +332,24 @@ def _gmail_refusal(response: httpx.Response, account: gmail.GmailAccount, key: g
     if status >= 500:
         return f"Gmail failed ({status}: {said}): a fault on Google's side; the message was not sent, try again later."
     return f"Gmail answered HTTP {status} ({said}): the message was not sent."
+
+
+async def connect(editor: SettingsEditor, name: str, values: dict, client: httpx.AsyncClient,
+                  on_step=None) -> TestResult:
+    """Connect for an Email accounting configuration: a test message to its recipient, as deliveries will go."""
+    result = TestResult("accounting", f"{name} (Email)")
+    probe = Probe(result, on_step=on_step)
+    recipient = str(values.get("recipient_email") or "").strip()
+    mail = OutgoingMail(to=(recipient,) if recipient else (), subject=f"akadmin: test of accounting configuration {name}",
+                        body=f"This message checks that akadmin can send the documents of accounting configuration "
+                             f"{name} to {recipient}. Nothing needs to be done.\n")
+    clock = asyncio.get_running_loop().time
+    started = clock()
+    try:
+        where = await send_mail(editor, mail, client=client)
+    except MailError as error:
+        probe.failed("Test message", str(error), duration_ms=round((clock() - started) * 1000, 1))
+    else:
+        probe.passed("Test message", f"sent to {recipient} through {where}",
+                     duration_ms=round((clock() - started) * 1000, 1))
+    return result

@@ -41,6 +41,19 @@ DEMO_RECORDS: list[tuple[Section, str | None, dict[str, Any]]] = [
         "document_type": "bank_statements", "integration": "email",
         "recipient_email": "releves@cabinet-durand.example", "terms_accepted": True,
     }),
+    (schema.ACCOUNTING, "EXACT", {
+        "document_type": "invoices", "integration": "exact_online", "country": "nl",
+        "client_id": "demo-exact-client", "client_secret": "demo-exact-secret",
+        "redirect_uri": "https://localhost/akadmin", "division": "3401789", "terms_accepted": True,
+    }),
+    (schema.ACCOUNTING, "YUKI", {
+        "document_type": "invoices", "integration": "yuki", "api_key": "demo-yuki-domain-key",
+        "administration": "ACME Ingénierie B.V.", "terms_accepted": True,
+    }),
+    (schema.ACCOUNTING, "DROPBOX", {
+        "document_type": "invoices", "integration": "dropbox", "client_id": "demo-dropbox-app",
+        "client_secret": "demo-dropbox-secret", "terms_accepted": True,
+    }),
     (schema.COMPANIES, "ACME", {"share_documents": True, "accounting_configuration": "INQOM",
                                 "accounting_file_id": "ACME-2026"}),
     (schema.COMPANIES, "BETA", {"name": "Beta Conseil", "siret": "55210055400013",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -15,14 +17,18 @@ from .bridge import BridgeEmulator
 from .demo_config import DEMO_RECORDS
 from .google_maps import GoogleMapsEmulator
 from .google_oauth import GoogleOAuthEmulator
+from .dropbox import DropboxEmulator
+from .exact_online import ExactOnlineEmulator
 from .inqom import InqomEmulator
 from .microsoft import MicrosoftEmulator
 from .mindee import MindeeEmulator
 from .piste import PisteEmulator, PisteState, TechnicalAccount
 from .server import Emulator
 from .sirene import SireneEmulator
+from .sftp import SftpSandbox
 from .smtp import SmtpSandbox
 from .universign import UniversignEmulator
+from .yuki import YukiEmulator
 
 SERVICE_ACCOUNT = "akadmin-demo@akadmin-demo.iam.gserviceaccount.com"
 GMAIL_KEY_FILE = "gmail-service-account.json"
@@ -71,6 +77,14 @@ class Sandbox:
         inqom = _demo(schema.ACCOUNTING, "INQOM")
         self.inqom = InqomEmulator(inqom["client_id"], inqom["client_secret"], inqom["username"], inqom["password"],
                                    {inqom["folder_id"]: []})
+        exact, dropbox = _demo(schema.ACCOUNTING, "EXACT"), _demo(schema.ACCOUNTING, "DROPBOX")
+        self.exact_online = ExactOnlineEmulator(exact["client_id"], exact["client_secret"], exact["redirect_uri"],
+                                                int(exact["division"]))
+        self.yuki = YukiEmulator(_demo(schema.ACCOUNTING, "YUKI")["api_key"])
+        self.dropbox = DropboxEmulator(dropbox["client_id"], dropbox["client_secret"])
+        sftp = _demo(schema.ACCOUNTING, "SFTP")
+        self.sftp_root = Path(tempfile.mkdtemp(prefix="akadmin-sftp-"))  # what the accountant's server received
+        self.sftp = SftpSandbox(sftp["username"], sftp["password"], root=self.sftp_root)
         mail = _demo(schema.MAIL)
         self.smtp = SmtpSandbox(mail["username"], mail["password"])  # keeps what it receives in .mailbox
 
@@ -79,13 +93,16 @@ class Sandbox:
         """Each emulator by name."""
         return {"piste": self.piste, "sirene": self.sirene, "mindee": self.mindee, "microsoft": self.microsoft,
                 "universign": self.universign, "bridge": self.bridge, "google-maps": self.google_maps,
-                "google-oauth": self.google_oauth, "inqom": self.inqom}
+                "google-oauth": self.google_oauth, "inqom": self.inqom, "exact-online": self.exact_online,
+                "yuki": self.yuki, "dropbox": self.dropbox}
 
     def start(self) -> dict[str, str]:
         """Start every emulator; returns their base URLs by name."""
         urls = {name: emulator.start() for name, emulator in self.emulators.items()}
         self.smtp.start()
         urls["smtp"] = self.smtp.address
+        self.sftp.start()
+        urls["sftp"] = self.sftp.address
         return urls
 
     def stop(self) -> None:
@@ -93,6 +110,8 @@ class Sandbox:
         for emulator in self.emulators.values():
             emulator.stop()
         self.smtp.stop()
+        self.sftp.stop()
+        shutil.rmtree(self.sftp_root, ignore_errors=True)
 
     def write_gmail_key(self, folder: Path) -> Path:
         """Write the demo service-account key file (mode 0600), its token_uri on the emulator."""
@@ -120,6 +139,12 @@ class Sandbox:
         editor.apply(schema.GOOGLE_API, None, {"api_url": self.google_maps.api_url})
         editor.apply(schema.GMAIL, None, {"credential_key_path": str(self.write_gmail_key(folder))})
         editor.apply(schema.ACCOUNTING, "INQOM", {"auth_url": self.inqom.auth_url, "documents_url": self.inqom.api_url})
+        # The emulators' tokens live as long as they do: the demo is authorised afresh at each start.
+        editor.apply(schema.ACCOUNTING, "EXACT", {"api_base": self.exact_online.url, "refresh_token": self.exact_online.grant()})
+        editor.apply(schema.ACCOUNTING, "YUKI", {"api_base": self.yuki.url})
+        # A new host key at every start: left unpinned, so Connect shows it and offers to pin it.
+        editor.apply(schema.ACCOUNTING, "SFTP", {"host": self.sftp.host, "port": self.sftp.port, "host_key": ""})
+        editor.apply(schema.ACCOUNTING, "DROPBOX", {"api_base": self.dropbox.url, "refresh_token": self.dropbox.grant()})
         # Plain SMTP is fine on loopback; the demo's mail server settings otherwise stay as they are.
         editor.apply(schema.MAIL, None, {"smtp_host": self.smtp.host, "smtp_port": self.smtp.port, "security": "none"})
 

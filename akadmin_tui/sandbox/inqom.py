@@ -89,6 +89,7 @@ class InqomEmulator(Emulator):
         self.documents: dict[int, dict] = {int(d["Id"]): d for v in self.folders.values() for d in v if "Id" in d}
         self.files: dict[int, bytes] = {}
         self.forms: dict[int, dict[str, str]] = {}
+        self.upload_answer_delay_s = 0.0
         self.public_links: dict[str, tuple[int, float]] = {}
         self._next_id = max([9518529, *self.documents]) + 1
         self.route("POST", TOKEN_PATH, self.token)
@@ -223,6 +224,8 @@ class InqomEmulator(Emulator):
                                Source=form.get("FileSource") or "Api", OriginalName=name,
                                DocRef=form.get("DocRef") or None, SourceId=form.get("SourceId") or None)
         self.forms[document["Id"]] = form
+        if self.upload_answer_delay_s:
+            time.sleep(self.upload_answer_delay_s)  # stored first: a client killed now never learns the Id
         return Response.json(document)
 
     def post_expense_bill(self, request: Request) -> Response:

@@ -47,6 +47,17 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
         ("F5", "run the live Test with the saved values, step by step"),
         ("Escape", "cancel a running Test"),
     ]),
+    ("Third-party interfaces > Accounting packages", [
+        ("↑ ↓", "pick a configuration; its form shows below, with only its integration's fields (* required)"),
+        ("Enter, Tab", "from the table to the form; Escape goes back to the table"),
+        ("ctrl+n", "new configuration: its name, integration and document type first (F2 creates it)"),
+        ("F5", "Connect with the saved values (refused until the Terms box is ticked and saved)"),
+        ("k", "accept and pin the SFTP host key Connect showed (asks first), then Connect again"),
+        ("a", "Exact Online, Dropbox: authorise akadmin (sign-in address, then paste the code)"),
+        ("a", "Yuki: list the administrations of the API key and pick one"),
+        ("ctrl+y", "in the authorisation dialog: copy the sign-in address"),
+        ("F8", "delete the configuration (asks first; refused while companies use it)"),
+    ]),
     ("Batches > Batch creation and modification", [
         ("↑ ↓", "pick a batch (built-in tasks are listed too; their schedule is set in their interface)"),
         ("Tab", "from the table to the batch's form; Escape goes back to the table"),

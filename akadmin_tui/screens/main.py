@@ -15,6 +15,7 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
+from .accounting_view import AccountingView
 from .batches_view import BatchesView
 from .batch_commands import BatchCommands
 from .commands import SettingsCommands
@@ -164,6 +165,8 @@ class MainScreen(Screen):
             view = ChorusSetupsView(self.editor, schema.CHORUS_SPECIAL, id=view_id)
         elif section_id == schema.BATCHES.id:
             view = BatchesView(self.editor, schema.BATCHES, id=view_id)
+        elif section_id == schema.ACCOUNTING.id:
+            view = AccountingView(self.editor, schema.ACCOUNTING, id=view_id)
         elif section_id == RUNS_ID:
             view = RunsView(id=view_id)
         elif section_id == INVOICES_ID:

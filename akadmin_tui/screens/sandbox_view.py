@@ -49,6 +49,8 @@ class SandboxView(Vertical):
                 yield Label(f"smtp  {self.sandbox.smtp.address}", classes="field-label", markup=False)
                 yield Select([(SMTP_FAULTS[f], f) for f in SMTP_FAULTS], value="none", allow_blank=False,
                              compact=True, id="smtp-fault", classes="field-input")
+            yield Label(f"sftp  {self.sandbox.sftp.address}  host key {self.sandbox.sftp.host_key_fingerprint}",
+                        classes="field-label", markup=False)
             yield Static("Mailbox", classes="section-subtitle")
             yield Static("", id="sandbox-mailbox", classes="section-intro")
 

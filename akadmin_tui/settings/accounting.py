@@ -86,6 +86,9 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     _field("documents_url", "Inqom documents API URL", Kind.URL, "Inqom: the Accounting Documents API base URL (seed 004).",
            INQOM_ENVIRONMENTS["production"]["api_url"]),
     _field("folder_id", "Accounting folder ID", Kind.TEXT, "Inqom: the id of the accounting folder documents go to."),
+    # Not shown in the forms: the sandbox points Exact Online, Yuki and Dropbox at its emulators with it.
+    _field("api_base", "API base URL", Kind.URL,
+           "Exact Online, Yuki, Dropbox: where the service is reached; empty for the real service."),
 )}
 
 @dataclass(frozen=True)

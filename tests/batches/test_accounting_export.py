@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from akadmin_tui.batches.runtime import BatchSpec, Outcome
+from akadmin_tui.batches.state import StateStore, state_path_for
+from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
 from akadmin_tui.sandbox import sample_invoices
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.schedules import Schedule
@@ -69,14 +71,24 @@ async def test_inqom_statuses_are_followed_with_their_reason(editor, state, sand
     assert state.query("SELECT remote_status FROM accounting_deliveries")[0][0] == "ManualProcessing"
 
 
-async def test_a_delivery_cut_short_is_never_resent_on_its_own(editor, state, sandbox, tmp_path) -> None:
+async def test_an_e_mail_cut_short_is_never_resent_on_its_own(editor, sandbox, tmp_path, akadmin) -> None:
+    """No mailbox can be asked whether a message arrived: it stays in doubt for the admin."""
+    editor.create(schema.ACCOUNTING, "MAILBOX", {"integration": "email", "recipient_email": "pieces@cabinet.example",
+                                                "terms_accepted": True})
+    editor.apply(schema.COMPANIES, "ACME", {"accounting_configuration": "MAILBOX"})
+    state = StateStore(state_path_for(editor.config.path, editor.config.plain()))  # the one the command opens
     import_samples(state, tmp_path, ["F-K1"])
     invoice_id = state.query("SELECT id FROM invoices")[0][0]
     state.execute("INSERT INTO accounting_deliveries (company, configuration, kind, source_key, file_name, file_sha256, "
-                  "state, created_at) VALUES ('ACME', 'INQOM', 'sales_invoice', ?, 'F-K1.xml', 'x', 'sending', "
+                  "state, created_at) VALUES ('ACME', 'MAILBOX', 'sales_invoice', ?, 'F-K1.xml', 'x', 'sending', "
                   "'2026-11-21T08:00:00+00:00')", (f"invoice:{invoice_id}",))
     summary = await run(export_spec(), editor, state)
-    assert summary.counts["in doubt"] == 1 and uploads(sandbox) == []
+    assert summary.counts["in doubt"] == 1 and sandbox.mailbox() == []
+    code, out, _ = akadmin("accounting", "release", "MAILBOX", "--config", str(editor.config.path), "--passphrase-stdin",
+                           stdin=DEMO_PASSPHRASE + "\n")
+    assert code == 0 and out.startswith("1 delivery")
+    again = await run(export_spec(), editor, state)
+    assert again.counts["delivered"] == 1 and len(sandbox.mailbox()) == 1
 
 
 async def test_failures_are_retried_then_left_for_the_next_run(editor, state, sandbox, tmp_path, monkeypatch) -> None:
@@ -106,3 +118,73 @@ async def test_a_package_without_api_is_said_plainly(editor, state, sandbox, tmp
     summary = await run(export_spec(), editor, state)
     assert summary.counts["not deliverable"] == 1
     assert any("cannot deliver to it yet" in text for _, text in log_of(state, summary.run_id))
+
+
+async def test_documents_go_by_e_mail_with_the_file_id_in_the_subject(editor, state, sandbox, tmp_path) -> None:
+    editor.create(schema.ACCOUNTING, "MAILBOX", {"integration": "email", "recipient_email": "pieces@cabinet.example",
+                                                "terms_accepted": True})
+    editor.apply(schema.COMPANIES, "ACME", {"accounting_configuration": "MAILBOX"})
+    import_samples(state, tmp_path, ["F-M1"])
+    summary = await run(export_spec(), editor, state)
+    assert summary.counts["delivered"] == 1, log_of(state, summary.run_id)
+    message = sandbox.mailbox()[-1]
+    assert message["To"] == "pieces@cabinet.example" and message["Subject"].startswith("ACME-2026 sales invoice F-M1")
+    assert [part.get_filename() for part in message.iter_attachments()] == ["F-M1.xml"]
+
+
+async def test_sftp_delivery_lands_in_the_company_folder_once(editor, state, sandbox, tmp_path) -> None:
+    editor.apply(schema.ACCOUNTING, "SFTP", {"host_key": sandbox.sftp.host_key_fingerprint})
+    editor.apply(schema.COMPANIES, "ACME", {"accounting_configuration": "SFTP"})
+    import_samples(state, tmp_path, ["F-X1", "F-X2"])
+    summary = await run(export_spec(), editor, state)
+    assert summary.counts["delivered"] == 2, log_of(state, summary.run_id)
+    landed = sorted(p.name for p in (sandbox.sftp_root / "Invoice_import" / "ACME-2026").iterdir())
+    assert landed == ["F-X1.xml", "F-X2.xml"]
+    again = await run(export_spec(), editor, state)
+    assert "delivered" not in again.counts
+
+
+async def test_an_unpinned_sftp_server_gets_nothing(editor, state, sandbox, tmp_path) -> None:
+    editor.apply(schema.COMPANIES, "ACME", {"accounting_configuration": "SFTP"})  # the demo leaves its key unpinned
+    import_samples(state, tmp_path, ["F-U1"])
+    summary = await run(export_spec(), editor, state)
+    assert summary.counts["failed"] == 1 and not (sandbox.sftp_root / "Invoice_import").exists()
+    assert any("host key" in text for _, text in log_of(state, summary.run_id))
+
+
+def test_killed_mid_delivery_loses_and_duplicates_nothing(editor, sandbox, tmp_path) -> None:
+    """A real SIGKILL after Inqom stored a document but before its Id was written; then a second run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from akadmin_tui.batches.state import StateStore, state_path_for
+    from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
+
+    editor.create(schema.BATCHES, "EXPORT", {"label": "Export", "template": "AccountingExport", "BATCH_USER": "u",
+                                             "BATCH_PWD": "batch-secret-pwd", "BATCH_MAIL": "support@acme.example",
+                                             "LISTE_SOCIETES_A_TRAITER": "ACME"})
+    state = StateStore(state_path_for(editor.config.path, editor.config.plain()))
+    import_samples(state, tmp_path, ["F-KA1", "F-KA2", "F-KA3"])
+    state.close()
+    command = [sys.executable, "-m", "akadmin_tui.cli", "batch", "run", "EXPORT", "--json", "--config",
+               str(editor.config.path), "--passphrase-stdin"]
+    sandbox.inqom.upload_answer_delay_s = 30.0
+    first = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                             text=True)
+    first.stdin.write(DEMO_PASSPHRASE + "\n")
+    first.stdin.close()
+    deadline = time.monotonic() + 30
+    while not sandbox.inqom.forms and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sandbox.inqom.forms, "nothing reached Inqom"
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    sandbox.inqom.upload_answer_delay_s = 0.0
+    second = subprocess.run(command, input=DEMO_PASSPHRASE + "\n", capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert '"adopted": 1' in second.stdout and '"delivered": 2' in second.stdout
+    sources = sorted(form["SourceId"] for form in sandbox.inqom.forms.values())
+    assert len(sources) == 3 and len(set(sources)) == 3  # each invoice once, none lost
+    assert all(d.get("Status") != "Duplicate" for d in sandbox.inqom.documents.values())

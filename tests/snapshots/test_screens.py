@@ -140,3 +140,40 @@ def test_batches_list(snap_compare, demo_here: Path, monkeypatch: pytest.MonkeyP
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_accounting_configurations(snap_compare, demo_here: Path) -> None:
+    from akadmin_tui.settings import schema
+    from akadmin_tui.settings.editor import SettingsEditor
+
+    # Its own configurations, so configurations added to the demo later do not change this picture.
+    editor = SettingsEditor(ConfigOpener(demo_here).open(DEMO_PASSPHRASE))
+    for company in editor.record_keys(schema.COMPANIES):
+        if editor.stored(schema.COMPANIES, company).get("accounting_configuration"):
+            editor.apply(schema.COMPANIES, company, {"share_documents": False, "accounting_configuration": ""})
+    for name in editor.record_keys(schema.ACCOUNTING):
+        editor.remove(schema.ACCOUNTING, name)
+    editor.create(schema.ACCOUNTING, "INQOM", {"integration": "inqom", "environment": "recette",
+                                               "client_id": "c", "client_secret": "s", "username": "u@x.fr",
+                                               "password": "p", "folder_id": "48213", "terms_accepted": True})
+    editor.create(schema.ACCOUNTING, "RELEVES", {"integration": "email", "document_type": "bank_statements",
+                                                 "recipient_email": "releves@cabinet.example", "terms_accepted": True})
+    editor.create(schema.ACCOUNTING, "PINGWIN", {"integration": "pingwin", "api_key": "k", "clid": "42",
+                                                 "file_id": "7"})
+    editor.create(schema.ACCOUNTING, "ONEA", {"integration": "onea", "api_key": "k", "terms_accepted": True})
+
+    async def connect_onea(pilot) -> None:
+        view = pilot.app.screen.open_section("accounting")
+        await pilot.pause()
+        table = view.query_one("#accounting-table")
+        table.move_cursor(row=table.get_row_index("ONEA"))
+        await pilot.pause()
+        # Onea has no API to call: Connect's steps take 0 ms, so the picture is the same every time.
+        await pilot.press("f5")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if "NOT CHECKED" in str(table.get_cell("ONEA", "verdict")):
+                break
+        await pilot.pause()
+
+    assert snap_compare(_app(demo_here), run_before=connect_onea, terminal_size=(120, 34))

@@ -1,0 +1,375 @@
+"""Third-party interfaces > Accounting packages (seeds 003, 004): the configurations, the chosen one's form, Connect."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Button, ContentSwitcher, DataTable, Static
+
+from ..connectors.accounting import connect
+from ..connectors.result import Outcome, Step, TestResult
+from ..settings import schema
+from ..settings.accounting import INTEGRATIONS
+from ..settings.editor import ChangeRefused
+from ..settings.store import SaveError
+from ..settings.vault import VaultError
+from ..widgets.accounting_dialogs import NewConfigurationScreen
+from ..widgets.accounting_form import OAUTH, AccountingForm, integration_of
+from ..widgets.accounting_sign_in import AccountingSignIn
+from ..widgets.connect_panel import ConnectPanel
+from ..widgets.record_form import RecordForm
+from ..widgets.test_panel import TestPanel
+from .dialogs import ConfirmScreen
+from .section_view import SectionView
+
+SECTION = schema.ACCOUNTING
+COLUMNS = (("Name", "name"), ("Document type", "document_type"), ("Integration", "integration"),
+           ("Terms", "terms"), ("Last Connect", "verdict"))
+SHORT_TYPES = {"invoices": "Invoices", "bank_statements": "Bank statements"}
+
+
+def _mark(value: Any) -> str:
+    return "✓" if value is True else "✗"
+
+
+class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
+    """A table of the configurations above the chosen one's form and its Connect panel."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
+        Binding("f2", "save_all", "Save all", tooltip="Save the configuration (a new one is created)"),
+        Binding("ctrl+r", "revert_field", "Revert", show=False),
+        Binding("f3", "revert_all", "Revert all", show=False),
+        Binding("ctrl+n", "new_record", "New", tooltip="New configuration: name, integration and document type first"),
+        Binding("f8", "delete_record", "Delete", tooltip="Delete the configuration (asks first; refused while "
+                                                          "companies use it)"),
+        Binding("f5", "connect", "Connect", tooltip="Check the connection with the saved values"),
+        # One key, two meanings: only the one fitting the chosen integration is enabled (and shown).
+        Binding("a", "authorise", "Authorise", tooltip="Sign in to the service and keep its refresh token"),
+        Binding("a", "administrations", "Administrations", tooltip="List the Yuki administrations and pick one"),
+        Binding("k", "pin_host_key", "Pin host key", tooltip="Accept and pin the SFTP host key Connect showed"),
+        Binding("escape", "cancel_or_back", "Back", show=False),
+    ]
+
+    def __init__(self, editor, section=SECTION, *, id: str | None = None) -> None:
+        super().__init__(editor, section, id=id)
+        self.test_title = "Connect"
+        self._drafts: dict[str, tuple[str, str]] = {}  # new configurations not saved yet: name -> (integration, type)
+        self._results: dict[str, TestResult] = {}  # the last Connect of each configuration, this session
+        self._connecting: str | None = None
+        self._live: list[Step] = []  # the steps of the running Connect so far
+
+    def compose(self) -> ComposeResult:
+        yield Static(" > ".join(SECTION.menu), classes="section-title")
+        table = DataTable(id="accounting-table", cursor_type="row", classes="accounting-table")
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        with VerticalScroll(classes="record-area", id="accounting-detail"):
+            yield Static(SECTION.intro, classes="section-intro accounting-intro")
+            yield Static("", id="empty-state", classes="empty-state")
+            yield ContentSwitcher(id="forms")
+            yield ConnectPanel(id="test-panel")
+        yield Static("", id="field-help", classes="field-help")
+
+    def on_mount(self) -> None:
+        # Tab goes from the table straight into the form's fields, which scroll themselves into view.
+        self.query_one("#accounting-detail").can_focus = False
+        super().on_mount()
+
+    # --- the table -------------------------------------------------------------------------------
+
+    def _names(self) -> list[str]:
+        names = [str(k) for k in self.editor.record_keys(SECTION)]
+        return names + [name for name in self._drafts if name not in names]
+
+    def _row_cells(self, name: str) -> tuple[str, ...]:
+        if name in self._drafts:
+            integration, document_type = self._drafts[name]
+            terms, verdict = "✗", "new, not saved"
+        else:
+            stored = self.editor.values(SECTION, name)
+            integration, document_type = str(stored.get("integration")), str(stored.get("document_type"))
+            terms = _mark(stored.get("terms_accepted"))
+            result = self._results.get(name)
+            verdict = "running…" if name == self._connecting else (result.verdict if result else "—")
+        found = integration_of(integration)
+        return (name, SHORT_TYPES.get(document_type, document_type), found.label if found else integration, terms,
+                verdict)
+
+    def reload(self, select: str | None = None) -> None:
+        """Rebuild the table from the saved configurations (and new ones being written); show the selected one."""
+        table = self.query_one("#accounting-table", DataTable)
+        names = self._names()
+        table.clear()
+        for name in names:
+            table.add_row(*self._row_cells(name), key=name)
+        target = select if select in names else (self._current if self._current in names else
+                                                 (names[0] if names else None))
+        empty = self.query_one("#empty-state", Static)
+        empty.display = target is None
+        empty.update("There is no configuration yet. Press ctrl+n to add one.")
+        if target is not None:
+            table.move_cursor(row=names.index(target), animate=False)
+        self.show_record(target)
+        self.refresh_bindings()
+
+    def _refresh_row(self, name: str) -> None:
+        table = self.query_one("#accounting-table", DataTable)
+        if name in table.rows:
+            for (_, key), value in zip(COLUMNS, self._row_cells(name), strict=True):
+                table.update_cell(name, key, value)
+
+    @on(DataTable.RowHighlighted, "#accounting-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        name = event.row_key.value
+        if name != self._current:
+            self.show_record(name)
+            self.refresh_bindings()
+
+    @on(DataTable.RowSelected, "#accounting-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.focus_field(None)
+
+    # --- the detail ------------------------------------------------------------------------------
+
+    def show_record(self, record_key: str | None) -> AccountingForm | None:
+        """Show the form of a configuration, and its last Connect."""
+        switcher = self.query_one("#forms", ContentSwitcher)
+        self._current = record_key
+        switcher.display = record_key is not None
+        self.query_one(ConnectPanel).display = record_key is not None
+        if record_key is None:
+            return None
+        form = self._forms.get(record_key)
+        if form is None:
+            initial = None
+            if record_key in self._drafts:
+                integration, document_type = self._drafts[record_key]
+                initial = self.editor.values(SECTION, record_key) | {"integration": integration,
+                                                                     "document_type": document_type}
+            form = AccountingForm(self.editor, SECTION, record_key, initial=initial, id=self._next_form_id())
+            self._forms[record_key] = form
+            switcher.mount(form)
+        switcher.current = form.id
+        self._show_result(record_key)
+        return form
+
+    def _show_result(self, name: str) -> None:
+        panel = self.query_one(ConnectPanel)
+        if name == self._connecting:
+            panel.start(0)
+            for step in self._live:
+                panel.add_step(step)
+        elif name in self._results:
+            panel.finish(self._results[name])
+        else:
+            panel.clear()
+
+    def focus_first_field(self) -> None:
+        """Opening the view puts the focus on the table of configurations."""
+        found = self.query("#accounting-table")
+        if not found:  # opened from the palette before its children are mounted
+            self.call_after_refresh(self.focus_first_field)
+            return
+        found.first(DataTable).focus()
+
+    def focus_field(self, key: str | None) -> None:
+        """Put the focus on field `key` of the shown configuration (its first visible field when hidden or None)."""
+        form = self.form
+        if form is None:
+            self.focus_first_field()
+            return
+        if not form.is_mounted or not form.rows:
+            self._pending_focus = key or ""
+            return
+        rows = form.visible_rows()
+        row = next((r for r in rows if r.key == key), rows[0])
+        (row if row.read_only else row.editor).focus()
+        self.call_after_refresh(row.scroll_visible)
+
+    def action_cancel_or_back(self) -> None:
+        # A running Connect first, then from the form back to the table, then from the table to the menu.
+        if self._test_running():
+            self.workers.cancel_group(self, "connection-test")
+            name, self._connecting = self._connecting, None
+            if name is not None:
+                self._refresh_row(name)
+            self.query_one(ConnectPanel).cancelled()
+            return
+        focused, detail = self.app.focused, self.query_one("#accounting-detail")
+        if focused is not None and (focused is detail or detail in focused.ancestors):
+            self.focus_first_field()
+        else:
+            self.screen.action_back()
+
+    @on(RecordForm.Saved)
+    def _configuration_saved(self, event: RecordForm.Saved) -> None:
+        name = event.form.record_key
+        created = self._drafts.pop(name, None) is not None
+        self._refresh_row(name)
+        self.refresh_bindings()
+        if created:
+            self.post_message(self.RecordsChanged())
+
+    @on(AccountingForm.IntegrationChosen)
+    def _integration_chosen(self) -> None:
+        self.refresh_bindings()
+
+    # --- new and delete --------------------------------------------------------------------------
+
+    def action_new_record(self) -> None:
+        self.app.push_screen(NewConfigurationScreen(set(self._names())), self._start_draft)
+
+    def _start_draft(self, answer: tuple[str, str, str] | None) -> None:
+        if answer is None:
+            return
+        name, integration, document_type = answer
+        self._drafts[name] = (integration, document_type)
+        self.reload(select=name)
+        label = INTEGRATIONS[integration].label
+        self.app.notify(f"New configuration {name} ({label}): fill its fields, tick the Terms, then save (F2).",
+                        timeout=4)
+        fields = INTEGRATIONS[integration].fields
+        self.call_after_refresh(self.focus_field, fields[0] if fields else "terms_accepted")
+
+    def action_delete_record(self) -> None:
+        name = self._current
+        if name in self._drafts:
+            question = f"Discard the new configuration {name}? What was typed in its form is lost."
+            self.app.push_screen(ConfirmScreen(question, yes="Discard"),
+                                 lambda yes: self._delete(name) if yes else None)
+            return
+        # The base checks the blockers first: companies linked to it are named, and nothing is asked.
+        super().action_delete_record()
+
+    def _delete(self, key: str | None) -> None:
+        self._results.pop(str(key), None)
+        if key not in self._drafts:
+            super()._delete(key)
+            return
+        self._drafts.pop(key)
+        form = self._forms.pop(key, None)
+        if form is not None:
+            form.remove()
+        self._current = None
+        self.reload()
+
+    # --- Connect ---------------------------------------------------------------------------------
+
+    def action_connect(self) -> None:
+        name = self._current
+        if name is None:
+            return
+        if name in self._drafts:
+            self.app.notify(f"Save {name} first (F2): Connect uses the saved values.", title="Not connected",
+                            severity="error")
+            return
+        self._connecting, self._live = name, []
+        panel = self.query_one(ConnectPanel)
+        panel.start(len(self.form.modified_rows()) if self.form is not None else 0)
+        self._refresh_row(name)
+        self.call_after_refresh(panel.scroll_visible)
+        self._run_connect(name)
+
+    @work(exclusive=True, group="connection-test", exit_on_error=False)
+    async def _run_connect(self, name: str) -> None:
+        # Like the Tests, Connect runs on the UI's event loop but reports only by messages.
+        try:
+            result = await connect(self.editor, name, on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+        except Exception as error:  # noqa: BLE001 - the panel must end with a verdict, never hang on "Running…"
+            result = TestResult("accounting", name)
+            result.steps.append(Step("Connect", Outcome.FAILED,
+                                     diagnosis=f"Connect could not run ({type(error).__name__})."))
+        self.post_message(TestPanel.Finished(result))
+
+    def _test_step(self, event: TestPanel.StepDone) -> None:
+        self._live.append(event.step)
+        if self._current == self._connecting:
+            self.query_one(ConnectPanel).add_step(event.step)
+
+    def _test_finished(self, event: TestPanel.Finished) -> None:
+        name, self._connecting = self._connecting, None
+        if name is None:
+            return
+        self._results[name] = event.result
+        self._refresh_row(name)
+        if self._current == name:
+            self.query_one(ConnectPanel).finish(event.result)
+        self.refresh_bindings()
+
+    # --- SFTP host key -------------------------------------------------------------------------
+
+    def _offered_key(self) -> str | None:
+        result = self._results.get(str(self._current))
+        return result.offer.get("host_key") if result is not None else None
+
+    @on(Button.Pressed, "#pin-host-key")
+    def _pin_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_pin_host_key()
+
+    def action_pin_host_key(self) -> None:
+        name, fingerprint = self._current, self._offered_key()
+        if name is None or not fingerprint:
+            return
+        values = self.editor.values(SECTION, name)
+        question = (f"Accept and pin this host key for {name} ({values.get('host')}:{values.get('port')})?\n"
+                    f"{fingerprint}\nAccept it only if it is your server's key: from now on a server presenting "
+                    "another key is refused. Connect runs again.")
+        self.app.push_screen(ConfirmScreen(question, yes="Accept and pin"),
+                             lambda yes: self._pin(name, fingerprint) if yes else None)
+
+    def _pin(self, name: str, fingerprint: str) -> None:
+        if not self._write(name, {"host_key": fingerprint}):
+            return
+        self._results.pop(name, None)
+        self.app.notify(f"Host key pinned for {name}.", timeout=3)
+        if self._current == name:
+            self.action_connect()
+
+    def _write(self, name: str, changes: dict[str, Any]) -> bool:
+        """Save values the console obtained (not typed), and show them in the form as saved."""
+        try:
+            self.editor.apply(SECTION, name, changes)
+        except ChangeRefused as refused:
+            self.app.notify("\n".join(f.message for f in refused.findings), title="Not saved", severity="error")
+            return False
+        except (SaveError, VaultError) as error:
+            self.app.notify(str(error), title="Not saved", severity="error")
+            return False
+        form = self._forms.get(name)
+        if form is not None and form.is_mounted:
+            form.take_saved(list(changes))
+        self._refresh_row(name)
+        self.refresh_bindings()
+        return True
+
+    # --- which keys apply ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        name, form = self._current, self.form
+        saved = name is not None and name not in self._drafts
+        writable = not self.editor.read_only
+        chosen = form.integration.name if form is not None and form.is_mounted and form.integration else ""
+        if action in ("save_field", "save_all", "revert_field", "revert_all"):
+            return form is not None
+        if action == "new_record":
+            return writable
+        if action == "delete_record":
+            return name is not None and (name in self._drafts or writable)
+        if action == "connect":
+            return name is not None  # a new one says to save it first
+        if action == "authorise":
+            return saved and writable and chosen in OAUTH
+        if action == "administrations":
+            return saved and writable and chosen == "yuki"
+        if action == "pin_host_key":
+            return saved and writable and bool(self._offered_key())
+        return True

@@ -1,0 +1,196 @@
+"""The form of one accounting package configuration: document type, integration, that integration's fields, Terms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.message import Message
+from textual.widget import Widget
+from textual.widgets import Select, Static
+
+from ..settings import schema
+from ..settings.accounting import DOCUMENT_TYPES, FIELDS, INTEGRATIONS, Integration
+from ..settings.editor import ChangeRefused
+from ..settings.fields import Severity
+from ..settings.store import SaveError
+from ..settings.validate import FieldError
+from ..settings.vault import VaultError
+from .field_row import FieldRow
+from .record_form import RecordForm
+
+SECTION = schema.ACCOUNTING
+HEAD = ("document_type", "integration")
+TERMS = "terms_accepted"
+# Kept by Authorise (a), never typed: the form has no row for it, so a save can never overwrite it.
+HIDDEN = ("refresh_token",)
+OAUTH = ("exact_online", "dropbox")
+REQUIRED_MARK = " *"
+
+
+def integration_of(name: Any) -> Integration | None:
+    """The integration called `name`, if any."""
+    return INTEGRATIONS.get(str(name or ""))
+
+
+class LabelledChoiceRow(FieldRow):
+    """A choice shown by its label (Inqom, Bank statement export…) while the file keeps its key."""
+
+    LABELS = {"integration": {i.name: i.label for i in INTEGRATIONS.values()}, "document_type": DOCUMENT_TYPES}
+
+    def _make_editor(self) -> Widget:
+        field = self.field
+        value = self.saved if self.saved in field.choices else field.choices[0]
+        labels = self.LABELS[field.key]
+        return Select([(labels.get(c, c), c) for c in field.choices], value=value, allow_blank=False, compact=True,
+                      id=f"input-{field.key}", classes="field-input")
+
+
+class IntegrationRow(FieldRow):
+    """A field some integrations use: shown only for the chosen one, its label marked when that one requires it."""
+
+    required = False
+
+    def _label_text(self, modified: bool) -> str:
+        text = super()._label_text(modified)
+        return text.replace(self.field.label, self.field.label + REQUIRED_MARK, 1) if self.required else text
+
+    def set_required(self, required: bool) -> None:
+        """Mark (or unmark) the field as required by the chosen integration."""
+        self.required = required
+        self.set_class(required, "-required")
+        self.refresh_marker()
+
+
+class AccountingForm(RecordForm):
+    """A configuration's form; a new configuration is created on save, with every value at once."""
+
+    class IntegrationChosen(Message):
+        """Another integration was picked in the form (the view's keys follow it)."""
+
+    def compose(self) -> ComposeResult:
+        read_only = self.editor.read_only
+        yield Static(f"Name  {self.record_key}", classes="accounting-name", markup=False)
+        for key in HEAD:
+            yield LabelledChoiceRow(SECTION.field(key), self._initial.get(key), read_only=read_only)
+        yield Static("", classes="integration-note", markup=False)
+        for key, field in FIELDS.items():
+            if key not in HIDDEN:
+                yield IntegrationRow(field, self._initial.get(key), read_only=read_only)
+        yield FieldRow(SECTION.field(TERMS), self._initial.get(TERMS), read_only=read_only)
+
+    def on_mount(self) -> None:
+        self.show_integration()
+        super().on_mount()
+
+    @property
+    def is_new(self) -> bool:
+        """True while the configuration exists only in this form (ctrl+n, not saved yet)."""
+        return not self.editor.exists(SECTION, self.record_key)
+
+    @property
+    def integration(self) -> Integration | None:
+        """The integration chosen in the form (saved or not)."""
+        return integration_of(self.row("integration").raw_text())
+
+    @property
+    def authorised(self) -> bool:
+        """True when a refresh token is saved for this configuration."""
+        return bool(self.editor.stored(SECTION, self.record_key).get("refresh_token"))
+
+    def show_integration(self) -> None:
+        """Show only the chosen integration's fields, marking the required ones, and what Connect will do."""
+        integration = self.integration
+        for row in self.query(IntegrationRow):
+            used = integration is not None and row.key in integration.fields
+            row.display = used
+            row.set_required(used and row.key in integration.required)
+        self.query_one(".integration-note", Static).update(self._note(integration))
+
+    def _note(self, integration: Integration | None) -> str:
+        if integration is None:
+            return "Pick an integration."
+        lines = [f"{integration.label}: " + ("* marks the fields it requires." if integration.required
+                                             else "no field to fill.")]
+        if integration.name in OAUTH:
+            lines.append("Authorisation: " + ("done, the refresh token is kept encrypted (a authorises again)."
+                                              if self.authorised else
+                                              "not yet. Save the client ID and secret, then press a to sign in."))
+        if integration.name == "exact_online":
+            lines.append("Only the last connection to Exact Online stays valid: reuse this configuration for every "
+                         "Exact Online integration.")
+        if integration.name == "yuki":
+            lines.append("Save the API key, then press a to list its administrations and pick one.")
+        if not integration.testable:
+            lines.append(f"{integration.label} has no public API akadmin can call: Connect checks the fields, and the "
+                         "connection is checked on the first delivery.")
+        return "\n".join(lines)
+
+    def visible_rows(self) -> list[FieldRow]:
+        """The rows the admin can see and reach with Tab."""
+        return [row for row in self.rows if row.display]
+
+    def take_saved(self, keys: list[str]) -> None:
+        """Show values written behind the form's back (pinned host key, administration, token) as saved."""
+        saved = self.editor.values(SECTION, self.record_key)
+        for key in keys:
+            found = self.query(f"#row-{key}")
+            if found:
+                row = found.first(FieldRow)
+                row.set_value(saved.get(key))
+                row.mark_saved(saved.get(key))
+        self.show_integration()
+        self.refresh_problems()
+
+    @on(FieldRow.Changed)
+    def _follow_integration(self, event: FieldRow.Changed) -> None:
+        if event.row.key == "integration":
+            self.show_integration()
+            self.post_message(self.IntegrationChosen())
+
+    def revert(self, rows: list[FieldRow] | None = None) -> int:
+        """Put the saved values back, and the saved integration's fields with them."""
+        count = super().revert(rows)
+        # A reverted choice announces no change: follow it here.
+        self.show_integration()
+        self.post_message(self.IntegrationChosen())
+        return count
+
+    def modified_rows(self) -> list[FieldRow]:
+        # A new configuration is unsaved as a whole, even in the fields left as they came.
+        rows = super().modified_rows()
+        if self.is_mounted and self.is_new:
+            return rows or [self.row("integration")]
+        return rows
+
+    def save(self, rows: list[FieldRow] | None = None) -> bool:
+        """Save the given rows; a new configuration is created with the chosen integration's values at once."""
+        if not self.is_new or self.editor.read_only:
+            return super().save(rows)
+        values: dict[str, Any] = {}
+        for row in self.visible_rows():
+            try:
+                value = row.current()
+            except FieldError as error:
+                row.show_problem(str(error), Severity.ERROR)
+                self.app.notify(str(error), title="Not saved", severity="error")
+                return False
+            # Only what the admin filled: another integration's defaults would be noise in the file.
+            if value not in (None, "", False) or row.key in HEAD:
+                values[row.key] = value
+        try:
+            warnings = self.editor.create(SECTION, self.record_key, values)
+        except ChangeRefused as refused:
+            self._show_findings(refused.findings, Severity.ERROR)
+            self.app.notify("\n".join(f.message for f in refused.findings), title="Not saved", severity="error")
+            return False
+        except (SaveError, VaultError) as error:
+            self.app.notify(str(error), title="Not saved", severity="error")
+            return False
+        self.reload_saved()
+        self.refresh_problems()
+        self._show_findings(warnings, Severity.WARNING)
+        self.app.notify(f"Created configuration {self.record_key}.", timeout=3)
+        self.post_message(self.Saved(self, list(values)))
+        return True
