@@ -38,6 +38,7 @@ class Document:
     file_name: str
     content: bytes
     reference: str
+    beneficiary: str = ""  # expense reports: who spent the money
 
     @property
     def sha256(self) -> str:
@@ -162,19 +163,25 @@ def _sales_invoices(ctx: RunContext, company: str) -> list[Document]:
 
 
 def _folder_documents(ctx: RunContext, root: Path) -> list[Document]:
+    """purchases/ and expenses/ of a company; an expense report in expenses/<Full Name>/ is that person's."""
     found = []
     for kind, sub in FOLDERS.items():
         folder = root / sub
         if not folder.is_dir():
             continue
-        for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
-            try:
-                content = path.read_bytes()
-            except OSError as error:
-                ctx.error(f"{path}: cannot be read ({error.strerror or error}).")
-                continue
-            digest = hashlib.sha256(content).hexdigest()
-            found.append(Document(kind, f"file:{kind}:{digest}", path.name, content, path.stem))
+        places = [(folder, "")]
+        if kind == "expense_report":
+            places += [(person, person.name) for person in sorted(folder.iterdir())
+                       if person.is_dir() and not person.name.startswith(".")]
+        for place, beneficiary in places:
+            for path in sorted(p for p in place.iterdir() if p.is_file() and not p.name.startswith(".")):
+                try:
+                    content = path.read_bytes()
+                except OSError as error:
+                    ctx.error(f"{path}: cannot be read ({error.strerror or error}).")
+                    continue
+                digest = hashlib.sha256(content).hexdigest()
+                found.append(Document(kind, f"file:{kind}:{digest}", path.name, content, path.stem, beneficiary))
     return found
 
 
@@ -220,7 +227,7 @@ async def _deliver(ctx: RunContext, company: str, name: str, config: dict, file_
         ctx.info(f"Company {company}: nothing new for {name}.")
         return
     ctx.info(f"Company {company}: {len(documents)} document(s) to deliver to {name}.")
-    sender = _Sender(ctx, config, file_id)
+    sender = _Sender(ctx, config, file_id, str(ctx.editor.values(schema.COMPANIES, company).get("name") or company))
     for document in documents:
         ctx.check_cancelled()
         delivery = _claim(ctx, company, name, document)
@@ -259,10 +266,11 @@ def _delivery_errors() -> tuple[type[Exception], ...]:
 class _Sender:
     """Delivers one document through the configuration's integration, retrying what may work next time."""
 
-    def __init__(self, ctx: RunContext, config: dict, file_id: str) -> None:
+    def __init__(self, ctx: RunContext, config: dict, file_id: str, company_name: str) -> None:
         self.ctx = ctx
         self.config = config
         self.file_id = file_id
+        self.company_name = company_name
         self.last_error = ""
         self._inqom = None
 
@@ -314,8 +322,9 @@ class _Sender:
         if self._inqom is None:
             self._inqom = inqom.InqomSession(inqom.account_from(self.config), self.ctx.client)
         if document.kind == "expense_report":
-            created = await self._inqom.upload_expense_bill(document.file_name, document.content,
-                                                            beneficiary=self.file_id or "", reference=document.reference)
+            created = await self._inqom.upload_expense_bill(
+                document.file_name, document.content, beneficiary=document.beneficiary or self.company_name,
+                reference=document.reference)
         else:
             created = await self._inqom.upload_document(document.file_name, document.content,
                                                         type_scan=TYPE_SCAN[document.kind], doc_ref=document.reference,

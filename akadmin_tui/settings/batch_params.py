@@ -97,7 +97,8 @@ PARAMETERS: dict[str, Field] = {f.key: f for f in (
            "companies set up in Akuiteo.", "ACME;BETA", _company_list),
     _param("DOSSIER_PIECES_COMPTABLES", Kind.PATH,
            "Folder of the documents the ERP leaves for the accountant: one sub-folder per company code, with "
-           "purchases/ (purchase invoices) and expenses/ (expense reports); sales invoices come from the invoices "
+           "purchases/ (purchase invoices) and expenses/ (expense reports; in expenses/<Full Name>/ they are that "
+           "person's); sales invoices come from the invoices "
            "akadmin holds, bank statements from the statement retrieval.", "/srv/akuiteo/accounting-outbox"),
     _param("DOSSIER_FACTURES_A_DEPOSER", Kind.PATH,
            "Outbox folder scanned before each transfer: one sub-folder per company code holding Factur-X PDF, "

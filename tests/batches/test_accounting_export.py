@@ -28,7 +28,8 @@ def outbox(tmp_path):
     (root / "ACME" / "purchases").mkdir(parents=True)
     (root / "ACME" / "expenses").mkdir(parents=True)
     (root / "ACME" / "purchases" / "SUP-77.pdf").write_bytes(sample_invoices.facturx_pdf("SUP-77"))
-    (root / "ACME" / "expenses" / "taxi-2026-11-03.pdf").write_bytes(sample_invoices.plain_pdf())
+    (root / "ACME" / "expenses" / "Jeanne Martin").mkdir()
+    (root / "ACME" / "expenses" / "Jeanne Martin" / "taxi-2026-11-03.pdf").write_bytes(sample_invoices.plain_pdf())
     return root
 
 
@@ -44,6 +45,7 @@ async def test_each_document_is_delivered_once_with_its_kind(editor, state, sand
     kinds = sorted(form["TypeScan"] for form in sandbox.inqom.forms.values() if "TypeScan" in form)
     assert kinds == ["Client", "Client", "Supplier"]
     assert len(uploads(sandbox)) == 4  # three documents and one expense bill
+    assert [f["BeneficiaryFullName"] for f in sandbox.inqom.forms.values() if "BeneficiaryFullName" in f] == ["Jeanne Martin"]
     again = await run(export_spec(DOSSIER_PIECES_COMPTABLES=str(outbox)), editor, state)
     assert "delivered" not in again.counts and len(uploads(sandbox)) == 4
 
