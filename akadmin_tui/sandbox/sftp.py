@@ -9,7 +9,8 @@ from pathlib import Path
 
 import asyncssh
 
-HOST = "127.0.0.1"
+from .loopback import HOST, LoopbackServer
+
 FAULTS = ("none", "down")  # what `set_fault` accepts; None means "none"
 # SFTP open flags that change the file: a read-only server refuses them.
 _WRITING = asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC
@@ -109,10 +110,11 @@ class _Server(asyncssh.SSHServer):
         return username == self._sandbox.user and allowed is not None and key.public_data == allowed.public_data
 
 
-class SftpSandbox:
+class SftpSandbox(LoopbackServer):
     """An SFTP server on 127.0.0.1 in its own thread: password and/or key login, a read-only switch, a fault."""
 
     name = "sftp"
+    FAULTS = FAULTS
 
     def __init__(self, user: str, password: str | None = None,
                  authorized_key: asyncssh.SSHKey | str | bytes | None = None, *, root: Path) -> None:
@@ -131,44 +133,16 @@ class SftpSandbox:
         self._connections: set[asyncssh.SSHServerConnection] = set()
 
     @property
-    def host(self) -> str:
-        """The address the server listens on."""
-        return HOST
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on (kept while the "down" fault has it stopped)."""
-        assert self._port, "start() the SFTP sandbox first"
-        return self._port
-
-    @property
-    def address(self) -> str:
-        """Where the server is, for display: sftp://127.0.0.1:PORT."""
-        return f"sftp://{HOST}:{self.port}"
-
-    @property
     def host_key_fingerprint(self) -> str:
         """The host key's fingerprint as OpenSSH prints it (SHA256:…)."""
         return self.host_key.get_fingerprint("sha256")
 
-    @property
-    def fault(self) -> str | None:
-        """The fault switched on: None or "down" (not listening)."""
-        return self._fault
-
-    @fault.setter
-    def fault(self, fault: str | None) -> None:
-        self.set_fault(fault)
-
     def set_fault(self, fault: str | None) -> None:
         """Switch a fault on ("none" or None switches it off); "down" stops listening, leaving it listens again."""
-        fault = None if fault in (None, "none") else fault
-        if fault not in (None, "down"):
-            raise ValueError(f"unknown SFTP fault {fault!r}: use one of {', '.join(FAULTS)}")
-        was_down, self._fault = self._fault == "down", fault
-        if fault == "down" and self._loop is not None:
+        was_down = self._switch_fault(fault)
+        if self._fault == "down" and self._loop is not None:
             self._call(self._halt())
-        elif fault is None and was_down and self._loop is not None:
+        elif self._fault is None and was_down and self._loop is not None:
             self._call(self._serve(self._port))
 
     def start(self) -> tuple[str, int]:
@@ -232,10 +206,3 @@ class SftpSandbox:
         for task in others:
             task.cancel()
         await asyncio.gather(*others, return_exceptions=True)
-
-    def __enter__(self) -> SftpSandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

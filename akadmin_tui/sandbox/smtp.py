@@ -16,7 +16,8 @@ from hmac import compare_digest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-HOST = "127.0.0.1"
+from .loopback import HOST, LoopbackServer
+
 FAULTS = ("none", "reject", "down")  # what `set_fault` accepts; None means "none"
 
 
@@ -82,10 +83,11 @@ class _Handler:
         return "250 2.0.0 Ok: queued"
 
 
-class SmtpSandbox:
+class SmtpSandbox(LoopbackServer):
     """An SMTP server on 127.0.0.1: optional AUTH PLAIN/LOGIN, STARTTLS or implicit TLS, and a fault switch."""
 
     name = "smtp"
+    FAULTS = FAULTS
 
     def __init__(self, user: str | None = None, password: str | None = None, tls: ssl.SSLContext | None = None,
                  implicit_tls: bool = False) -> None:
@@ -102,38 +104,10 @@ class SmtpSandbox:
         self._controller: _Controller | None = None
         self._port = 0
 
-    @property
-    def host(self) -> str:
-        """The address the server listens on."""
-        return HOST
-
-    @property
-    def port(self) -> int:
-        """The port the server listens on (kept while the "down" fault has it stopped)."""
-        assert self._port, "start() the SMTP sandbox first"
-        return self._port
-
-    @property
-    def address(self) -> str:
-        """Where the server is, for display: smtp://127.0.0.1:PORT."""
-        return f"smtp://{HOST}:{self.port}"
-
-    @property
-    def fault(self) -> str | None:
-        """The fault switched on: None, "reject" (550 on every RCPT) or "down" (not listening)."""
-        return self._fault
-
-    @fault.setter
-    def fault(self, fault: str | None) -> None:
-        self.set_fault(fault)
-
     def set_fault(self, fault: str | None) -> None:
         """Switch a fault on ("none" or None switches it off); "down" stops the server, leaving it restarts it."""
-        fault = None if fault in (None, "none") else fault
-        if fault not in (None, "reject", "down"):
-            raise ValueError(f"unknown SMTP fault {fault!r}: use one of {', '.join(FAULTS)}")
-        was_down, self._fault = self._fault == "down", fault
-        if fault == "down":
+        was_down = self._switch_fault(fault)
+        if self._fault == "down":
             self._halt()
         elif was_down and self._port:
             self._serve(self._port)
@@ -198,10 +172,3 @@ class SmtpSandbox:
               and compare_digest(auth_data.login, self.user.encode())
               and compare_digest(auth_data.password, self.password.encode()))
         return AuthResult(success=ok, handled=False)
-
-    def __enter__(self) -> SmtpSandbox:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

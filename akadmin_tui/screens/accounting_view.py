@@ -24,7 +24,7 @@ from ..widgets.connect_panel import ConnectPanel
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
 from .dialogs import ConfirmScreen
-from .section_view import SectionView
+from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
 
 SECTION = schema.ACCOUNTING
 COLUMNS = (("Name", "name"), ("Document type", "document_type"), ("Integration", "integration"),
@@ -36,14 +36,15 @@ def _mark(value: Any) -> str:
     return "✓" if value is True else "✗"
 
 
-class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
+class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=False):
     """A table of the configurations above the chosen one's form and its Connect panel."""
 
+    TABLE_ID = "accounting-table"
+    DETAIL_ID = "accounting-detail"
+    FORM = AccountingForm
+
     BINDINGS = [
-        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
-        Binding("f2", "save_all", "Save all", tooltip="Save the configuration (a new one is created)"),
-        Binding("ctrl+r", "revert_field", "Revert", show=False),
-        Binding("f3", "revert_all", "Revert all", show=False),
+        *form_bindings("configuration"),
         Binding("ctrl+n", "new_record", "New", tooltip="New configuration: name, integration and document type first"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the configuration (asks first; refused while "
                                                           "companies use it)"),
@@ -58,7 +59,6 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
     def __init__(self, editor, section=SECTION, *, id: str | None = None) -> None:
         super().__init__(editor, section, id=id)
         self.test_title = "Connect"
-        self._drafts: dict[str, tuple[str, str]] = {}  # new configurations not saved yet: name -> (integration, type)
         self._results: dict[str, TestResult] = {}  # the last Connect of each configuration, this session
         self._connecting: str | None = None
         self._live: list[Step] = []  # the steps of the running Connect so far
@@ -77,8 +77,7 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
         yield Static("", id="field-help", classes="field-help")
 
     def on_mount(self) -> None:
-        # Tab goes from the table straight into the form's fields, which scroll themselves into view.
-        self.query_one("#accounting-detail").can_focus = False
+        self._skip_detail_on_tab()
         super().on_mount()
 
     # --- the table -------------------------------------------------------------------------------
@@ -103,39 +102,15 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
 
     def reload(self, select: str | None = None) -> None:
         """Rebuild the table from the saved configurations (and new ones being written); show the selected one."""
-        table = self.query_one("#accounting-table", DataTable)
         names = self._names()
-        table.clear()
-        for name in names:
-            table.add_row(*self._row_cells(name), key=name)
-        target = select if select in names else (self._current if self._current in names else
-                                                 (names[0] if names else None))
-        empty = self.query_one("#empty-state", Static)
-        empty.display = target is None
-        empty.update("There is no configuration yet. Press ctrl+n to add one.")
-        if target is not None:
-            table.move_cursor(row=names.index(target), animate=False)
-        self.show_record(target)
-        self.refresh_bindings()
+        self._fill_table({name: self._row_cells(name) for name in names}, select, names[0] if names else None,
+                         "There is no configuration yet. Press ctrl+n to add one.")
 
     def _refresh_row(self, name: str) -> None:
         table = self.query_one("#accounting-table", DataTable)
         if name in table.rows:
             for (_, key), value in zip(COLUMNS, self._row_cells(name), strict=True):
                 table.update_cell(name, key, value)
-
-    @on(DataTable.RowHighlighted, "#accounting-table")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        name = event.row_key.value
-        if name != self._current:
-            self.show_record(name)
-            self.refresh_bindings()
-
-    @on(DataTable.RowSelected, "#accounting-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.focus_field(None)
 
     # --- the detail ------------------------------------------------------------------------------
 
@@ -147,19 +122,13 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
         self.query_one(ConnectPanel).display = record_key is not None
         if record_key is None:
             return None
-        form = self._forms.get(record_key)
-        if form is None:
-            initial = None
-            if record_key in self._drafts:
-                integration, document_type = self._drafts[record_key]
-                initial = self.editor.values(SECTION, record_key) | {"integration": integration,
-                                                                     "document_type": document_type}
-            form = AccountingForm(self.editor, SECTION, record_key, initial=initial, id=self._next_form_id())
-            self._forms[record_key] = form
-            switcher.mount(form)
-        switcher.current = form.id
+        form = self._show_form(record_key)
         self._show_result(record_key)
         return form
+
+    def _draft_values(self, key: str) -> dict[str, Any]:
+        integration, document_type = self._drafts[key]
+        return {"integration": integration, "document_type": document_type}
 
     def _show_result(self, name: str) -> None:
         panel = self.query_one(ConnectPanel)
@@ -172,28 +141,6 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
         else:
             panel.clear()
 
-    def focus_first_field(self) -> None:
-        """Opening the view puts the focus on the table of configurations."""
-        found = self.query("#accounting-table")
-        if not found:  # opened from the palette before its children are mounted
-            self.call_after_refresh(self.focus_first_field)
-            return
-        found.first(DataTable).focus()
-
-    def focus_field(self, key: str | None) -> None:
-        """Put the focus on field `key` of the shown configuration (its first visible field when hidden or None)."""
-        form = self.form
-        if form is None:
-            self.focus_first_field()
-            return
-        if not form.is_mounted or not form.rows:
-            self._pending_focus = key or ""
-            return
-        rows = form.visible_rows()
-        row = next((r for r in rows if r.key == key), rows[0])
-        (row if row.read_only else row.editor).focus()
-        self.call_after_refresh(row.scroll_visible)
-
     def action_cancel_or_back(self) -> None:
         # A running Connect first, then from the form back to the table, then from the table to the menu.
         if self._test_running():
@@ -203,11 +150,7 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
                 self._refresh_row(name)
             self.query_one(ConnectPanel).cancelled()
             return
-        focused, detail = self.app.focused, self.query_one("#accounting-detail")
-        if focused is not None and (focused is detail or detail in focused.ancestors):
-            self.focus_first_field()
-        else:
-            self.screen.action_back()
+        super().action_cancel_or_back()
 
     @on(RecordForm.Saved)
     def _configuration_saved(self, event: RecordForm.Saved) -> None:
@@ -255,11 +198,7 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
             super()._delete(key)
             return
         self._drafts.pop(key)
-        form = self._forms.pop(key, None)
-        if form is not None:
-            form.remove()
-        self._current = None
-        self.reload()
+        self._drop_form(key)
 
     # --- Connect ---------------------------------------------------------------------------------
 
@@ -358,7 +297,7 @@ class AccountingView(AccountingSignIn, SectionView, inherit_bindings=False):
         saved = name is not None and name not in self._drafts
         writable = not self.editor.read_only
         chosen = form.integration.name if form is not None and form.is_mounted and form.integration else ""
-        if action in ("save_field", "save_all", "revert_field", "revert_all"):
+        if action in FORM_ACTIONS:
             return form is not None
         if action == "new_record":
             return writable

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,7 +24,7 @@ from .batch_data import last_runs, next_run_text, outcome_text, paused_codes
 from .dialogs import ConfirmScreen
 from .host_link import HostLink
 from .new_batch import NewBatchScreen
-from .section_view import SectionView
+from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
 
 SECTION = schema.BATCHES
 # What tells how a batch is doing comes first; the template is last (the table scrolls sideways when narrow).
@@ -38,14 +40,15 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-class BatchesView(SectionView, inherit_bindings=False):
+class BatchesView(FilteredRecordView, inherit_bindings=False):
     """A table of every batch (built-in tasks too) above the selected batch's form; runs are started from here."""
 
+    TABLE_ID = "batch-table"
+    DETAIL_ID = "batch-detail"
+    FORM = BatchForm
+
     BINDINGS = [
-        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
-        Binding("f2", "save_all", "Save all", tooltip="Save the batch (a new one is created)"),
-        Binding("ctrl+r", "revert_field", "Revert", show=False),
-        Binding("f3", "revert_all", "Revert all", show=False),
+        *form_bindings("batch"),
         Binding("ctrl+n", "new_record", "New", tooltip="Create a batch: code and template first"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the batch (asks first); its runs stay"),
         Binding("f5", "run_now", "Run now", tooltip="Run the batch now with its saved values"),
@@ -57,7 +60,6 @@ class BatchesView(SectionView, inherit_bindings=False):
 
     def __init__(self, editor, section=SECTION, *, id: str | None = None) -> None:
         super().__init__(editor, section, id=id)
-        self._drafts: dict[str, str] = {}  # new batches not saved yet: code -> template
         self._specs: dict[str, BatchSpec] = {}
         self._dirty: set[str] = set()
 
@@ -80,8 +82,7 @@ class BatchesView(SectionView, inherit_bindings=False):
         yield Static("", id="field-help", classes="field-help")
 
     def on_mount(self) -> None:
-        # Tab goes from the table straight into the form's fields, which scroll themselves into view.
-        self.query_one("#batch-detail").can_focus = False
+        self._skip_detail_on_tab()
         super().on_mount()
         if self.link is not None:
             self.link.reports.subscribe(self, self._report)
@@ -112,21 +113,11 @@ class BatchesView(SectionView, inherit_bindings=False):
         state = self._state()
         paused = paused_codes(state) if state is not None else set()
         last = last_runs(state) if state is not None else {}
-        table = self.query_one("#batch-table", DataTable)
-        table.clear()
-        for code, spec in self._specs.items():
-            table.add_row(*self._row_cells(spec, paused, last.get(code)), key=code)
+        rows = {code: self._row_cells(spec, paused, last.get(code)) for code, spec in self._specs.items()}
         codes = list(self._specs)
         # By default the first configured batch, rather than a built-in task listed above it.
         first = next((c for c, spec in self._specs.items() if not spec.builtin), codes[0] if codes else None)
-        target = select if select in codes else (self._current if self._current in codes else first)
-        empty = self.query_one("#empty-state", Static)
-        empty.display = target is None
-        empty.update("There is no batch yet. Press ctrl+n to create one.")
-        if target is not None:
-            table.move_cursor(row=codes.index(target), animate=False)
-        self.show_record(target)
-        self.refresh_bindings()
+        self._fill_table(rows, select, first, "There is no batch yet. Press ctrl+n to create one.")
 
     def _refresh_rows(self, codes: set[str] | None = None) -> None:
         """Update the Next run and Last run cells (all rows, or the given ones)."""
@@ -165,17 +156,7 @@ class BatchesView(SectionView, inherit_bindings=False):
         self.query_one("#batches-host", Static).update(text)
         self.set_class(link is None or not link.controls, "-elsewhere")
 
-    @on(DataTable.RowHighlighted, "#batch-table")
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        event.stop()
-        code = event.row_key.value
-        if code != self._current:
-            self.show_record(code)
-            self.refresh_bindings()
-
-    @on(DataTable.RowSelected, "#batch-table")
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
+    def _open_row(self) -> None:
         self.action_open_runs()
 
     # --- the detail ------------------------------------------------------------------------------
@@ -194,16 +175,10 @@ class BatchesView(SectionView, inherit_bindings=False):
             return None
         card.display = False
         switcher.display = True
-        form = self._forms.get(record_key)
-        if form is None:
-            initial = None
-            if record_key in self._drafts:
-                initial = self.editor.values(SECTION, record_key) | {"template": self._drafts[record_key]}
-            form = BatchForm(self.editor, SECTION, record_key, initial=initial, id=self._next_form_id())
-            self._forms[record_key] = form
-            switcher.mount(form)
-        switcher.current = form.id
-        return form
+        return self._show_form(record_key)
+
+    def _draft_values(self, key: str) -> dict[str, Any]:
+        return {"template": self._drafts[key]}
 
     @staticmethod
     def _builtin_text(spec: BatchSpec) -> str:
@@ -212,36 +187,6 @@ class BatchesView(SectionView, inherit_bindings=False):
         return (f"{spec.code} — {spec.label}\n{BUILTIN_TEMPLATES.get(spec.template, spec.template)}.\n\n"
                 f"A scheduled task of {home}: it runs {spec.schedule.describe()}{first}. Its schedule is set in "
                 "that interface, not here. F5 runs it now, p pauses or resumes it, h shows its runs.")
-
-    def focus_first_field(self) -> None:
-        """Opening the view puts the focus on the table of batches."""
-        found = self.query("#batch-table")
-        if not found:  # opened from the palette before its children are mounted
-            self.call_after_refresh(self.focus_first_field)
-            return
-        found.first(DataTable).focus()
-
-    def focus_field(self, key: str | None) -> None:
-        """Put the focus on field `key` of the shown batch (its first visible field when hidden or None)."""
-        form = self.form
-        if form is None:
-            self.focus_first_field()
-            return
-        if not form.is_mounted or not form.rows:
-            self._pending_focus = key or ""
-            return
-        rows = form.visible_rows()
-        row = next((r for r in rows if r.key == key), rows[0])
-        (row if row.read_only else row.editor).focus()
-        self.call_after_refresh(row.scroll_visible)
-
-    def action_cancel_or_back(self) -> None:
-        # From the form back to the table, from the table back to the menu.
-        focused, detail = self.app.focused, self.query_one("#batch-detail")
-        if focused is not None and (focused is detail or detail in focused.ancestors):
-            self.focus_first_field()
-        else:
-            self.screen.action_back()
 
     @on(RecordForm.Saved)
     def _batch_saved(self, event: RecordForm.Saved) -> None:
@@ -293,11 +238,7 @@ class BatchesView(SectionView, inherit_bindings=False):
             if self.link is not None:
                 self.link.reload(self.editor)
             self.post_message(self.RecordsChanged())
-        form = self._forms.pop(code, None)
-        if form is not None:
-            form.remove()
-        self._current = None
-        self.reload()
+        self._drop_form(code)
 
     # --- run, pause, cancel ------------------------------------------------------------------------
 
@@ -355,7 +296,7 @@ class BatchesView(SectionView, inherit_bindings=False):
         spec = self._specs.get(code) if code is not None else None
         host = self._host()
         saved = spec is not None and code not in self._drafts
-        if action in ("save_field", "save_all", "revert_field", "revert_all"):
+        if action in FORM_ACTIONS:
             return self.form is not None
         if action == "new_record":
             return not self.editor.read_only

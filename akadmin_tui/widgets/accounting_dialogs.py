@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -14,63 +12,25 @@ from textual.widgets.option_list import Option
 
 from ..settings import schema
 from ..settings.accounting import DOCUMENT_TYPES, INTEGRATIONS
+from .code_and_choice_dialog import CodeAndChoiceScreen
 
 
-class NewConfigurationScreen(ModalScreen[tuple[str, str, str] | None]):
+class NewConfigurationScreen(CodeAndChoiceScreen):
     """Ask a name (not taken), the integration and the document type; dismisses with the three, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "create", "Create", priority=True)]
+    HEADING = "New accounting package configuration"
+    CODE_LABEL = "Name"
+    RECORD_NOUN = "configuration"
+    HINT = "Then fill the integration's fields, tick the Terms of service, save with F2 and Connect (F5)."
+    SECTION = schema.ACCOUNTING
 
-    def __init__(self, taken: set[str]) -> None:
-        super().__init__(classes="dialog-screen")
-        self.taken = taken
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog dialog-wide"):
-            yield Label("New accounting package configuration", classes="dialog-title")
-            yield Label("Name", classes="field-label")
-            yield Input(placeholder=schema.ACCOUNTING.key_help, id="new-code", compact=True)
-            yield Label("Integration", classes="field-label")
-            yield Select([(i.label, i.name) for i in INTEGRATIONS.values()], allow_blank=False, compact=True,
-                         id="new-integration")
-            yield Label("Document type", classes="field-label")
-            yield Select([(label, key) for key, label in DOCUMENT_TYPES.items()], allow_blank=False, compact=True,
-                         id="new-document-type")
-            yield Static("Then fill the integration's fields, tick the Terms of service, save with F2 and Connect "
-                         "(F5).", classes="dialog-text")
-            yield Static("", id="new-error", classes="field-message", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Create (ctrl+s)", id="create", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def on_mount(self) -> None:
-        name = self.query_one("#new-code", Input)
-        name.cursor_blink = not self.app.is_headless
-        name.focus()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_create(self) -> None:
-        name = self.query_one("#new-code", Input).value.strip()
-        error = self.query_one("#new-error", Static)
-        if not re.match(schema.CODE_PATTERN, name):
-            error.update(f"'{name}' is not a valid name: {schema.ACCOUNTING.key_help}")
-            return
-        if name in self.taken:
-            error.update(f"A configuration {name} already exists: pick another name.")
-            return
-        self.dismiss((name, str(self.query_one("#new-integration", Select).value),
-                      str(self.query_one("#new-document-type", Select).value)))
-
-    @on(Input.Submitted, "#new-code")
-    @on(Button.Pressed, "#create")
-    def _create(self) -> None:
-        self.action_create()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
+    def _choices(self) -> ComposeResult:
+        yield Label("Integration", classes="field-label")
+        yield Select([(i.label, i.name) for i in INTEGRATIONS.values()], allow_blank=False, compact=True,
+                     id="new-integration")
+        yield Label("Document type", classes="field-label")
+        yield Select([(label, key) for key, label in DOCUMENT_TYPES.items()], allow_blank=False, compact=True,
+                     id="new-document-type")
 
 
 class AuthoriseScreen(ModalScreen[str | None]):

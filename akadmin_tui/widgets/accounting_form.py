@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from textual import on
@@ -12,13 +13,8 @@ from textual.widgets import Select, Static
 
 from ..settings import schema
 from ..settings.accounting import DOCUMENT_TYPES, FIELDS, INTEGRATIONS, Integration
-from ..settings.editor import ChangeRefused
-from ..settings.fields import Severity
-from ..settings.store import SaveError
-from ..settings.validate import FieldError
-from ..settings.vault import VaultError
 from .field_row import FieldRow
-from .record_form import RecordForm
+from .filtered_record_form import FilteredRecordForm
 
 SECTION = schema.ACCOUNTING
 HEAD = ("document_type", "integration")
@@ -63,8 +59,14 @@ class IntegrationRow(FieldRow):
         self.refresh_marker()
 
 
-class AccountingForm(RecordForm):
+class AccountingForm(FilteredRecordForm):
     """A configuration's form; a new configuration is created on save, with every value at once."""
+
+    CHOICE_KEY = "integration"
+    RECORD_NOUN = "configuration"
+    FILTERED_ROW = IntegrationRow
+    # The document type and the integration are written even when they are the first choice.
+    ALWAYS_CREATED = HEAD
 
     class IntegrationChosen(Message):
         """Another integration was picked in the form (the view's keys follow it)."""
@@ -85,11 +87,6 @@ class AccountingForm(RecordForm):
         super().on_mount()
 
     @property
-    def is_new(self) -> bool:
-        """True while the configuration exists only in this form (ctrl+n, not saved yet)."""
-        return not self.editor.exists(SECTION, self.record_key)
-
-    @property
     def integration(self) -> Integration | None:
         """The integration chosen in the form (saved or not)."""
         return integration_of(self.row("integration").raw_text())
@@ -101,12 +98,12 @@ class AccountingForm(RecordForm):
 
     def show_integration(self) -> None:
         """Show only the chosen integration's fields, marking the required ones, and what Connect will do."""
+        self._show_used_rows()
+        self.query_one(".integration-note", Static).update(self._note(self.integration))
+
+    def _uses(self) -> tuple[Collection[str], Collection[str]]:
         integration = self.integration
-        for row in self.query(IntegrationRow):
-            used = integration is not None and row.key in integration.fields
-            row.display = used
-            row.set_required(used and row.key in integration.required)
-        self.query_one(".integration-note", Static).update(self._note(integration))
+        return (integration.fields, integration.required) if integration is not None else ((), ())
 
     def _note(self, integration: Integration | None) -> str:
         if integration is None:
@@ -126,10 +123,6 @@ class AccountingForm(RecordForm):
             lines.append(f"{integration.label} has no public API akadmin can call: Connect checks the fields, and the "
                          "connection is checked on the first delivery.")
         return "\n".join(lines)
-
-    def visible_rows(self) -> list[FieldRow]:
-        """The rows the admin can see and reach with Tab."""
-        return [row for row in self.rows if row.display]
 
     def take_saved(self, keys: list[str]) -> None:
         """Show values written behind the form's back (pinned host key, administration, token) as saved."""
@@ -156,41 +149,3 @@ class AccountingForm(RecordForm):
         self.show_integration()
         self.post_message(self.IntegrationChosen())
         return count
-
-    def modified_rows(self) -> list[FieldRow]:
-        # A new configuration is unsaved as a whole, even in the fields left as they came.
-        rows = super().modified_rows()
-        if self.is_mounted and self.is_new:
-            return rows or [self.row("integration")]
-        return rows
-
-    def save(self, rows: list[FieldRow] | None = None) -> bool:
-        """Save the given rows; a new configuration is created with the chosen integration's values at once."""
-        if not self.is_new or self.editor.read_only:
-            return super().save(rows)
-        values: dict[str, Any] = {}
-        for row in self.visible_rows():
-            try:
-                value = row.current()
-            except FieldError as error:
-                row.show_problem(str(error), Severity.ERROR)
-                self.app.notify(str(error), title="Not saved", severity="error")
-                return False
-            # Only what the admin filled: another integration's defaults would be noise in the file.
-            if value not in (None, "", False) or row.key in HEAD:
-                values[row.key] = value
-        try:
-            warnings = self.editor.create(SECTION, self.record_key, values)
-        except ChangeRefused as refused:
-            self._show_findings(refused.findings, Severity.ERROR)
-            self.app.notify("\n".join(f.message for f in refused.findings), title="Not saved", severity="error")
-            return False
-        except (SaveError, VaultError) as error:
-            self.app.notify(str(error), title="Not saved", severity="error")
-            return False
-        self.reload_saved()
-        self.refresh_problems()
-        self._show_findings(warnings, Severity.WARNING)
-        self.app.notify(f"Created configuration {self.record_key}.", timeout=3)
-        self.post_message(self.Saved(self, list(values)))
-        return True

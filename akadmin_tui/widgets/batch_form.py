@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from textual import on
@@ -12,14 +13,10 @@ from textual.widgets import Button, Label, Static
 
 from ..settings import schema
 from ..settings.batch_params import PARAMETERS, TEMPLATES, Template, type_name
-from ..settings.editor import ChangeRefused
-from ..settings.fields import Field, Kind, Severity
+from ..settings.fields import Field, Kind
 from ..settings.schedules import ScheduleError, parse_schedule
-from ..settings.store import SaveError
-from ..settings.validate import FieldError
-from ..settings.vault import VaultError
 from .field_row import MODIFIED_MARK, FieldRow
-from .record_form import RecordForm
+from .filtered_record_form import FilteredRecordForm
 
 SECTION = schema.BATCHES
 
@@ -78,8 +75,12 @@ def next_fire_text(schedule_text: str, now: dt.datetime | None = None, planned: 
     return f"{schedule.describe()}: next fire time {when} (local time)."
 
 
-class BatchForm(RecordForm):
+class BatchForm(FilteredRecordForm):
     """A batch record's form; only the chosen template's parameters show, and a new batch is created on save."""
+
+    CHOICE_KEY = "template"
+    RECORD_NOUN = "batch"
+    FILTERED_ROW = ParameterRow
 
     def compose(self) -> ComposeResult:
         read_only = self.editor.read_only
@@ -104,22 +105,17 @@ class BatchForm(RecordForm):
         super().on_mount()
 
     @property
-    def is_new(self) -> bool:
-        """True while the batch exists only in this form (ctrl+n, not saved yet)."""
-        return not self.editor.exists(SECTION, self.record_key)
-
-    @property
     def template(self) -> Template | None:
         """The template chosen in the form (saved or not)."""
         return template_of(self.row("template").raw_text())
 
+    def _uses(self) -> tuple[Collection[str], Collection[str]]:
+        template = self.template
+        return (template.parameters, template.required) if template is not None else ((), ())
+
     def show_template(self) -> None:
         """Show only the chosen template's parameters, flagging the required ones."""
-        template = self.template
-        for row in self.query(ParameterRow):
-            used = template is not None and row.key in template.parameters
-            row.display = used
-            row.set_required(used and row.key in template.required)
+        self._show_used_rows()
 
     def show_next_fire(self) -> None:
         """Under the schedule: what it means and its next fire time."""
@@ -135,10 +131,6 @@ class BatchForm(RecordForm):
         text = next_fire_text(row.raw_text(), clock() if clock is not None else None, planned, paused)
         self.query_one(".schedule-next", Static).update(text)
 
-    def visible_rows(self) -> list[FieldRow]:
-        """The rows the admin can see and reach with Tab."""
-        return [row for row in self.rows if row.display]
-
     @on(FieldRow.Changed)
     def _follow_template_and_schedule(self, event: FieldRow.Changed) -> None:
         if event.row.key == "template":
@@ -146,39 +138,6 @@ class BatchForm(RecordForm):
         elif event.row.key == "schedule":
             self.show_next_fire()
 
-    def modified_rows(self) -> list[FieldRow]:
-        # A new batch is unsaved as a whole, even in the fields left as they came.
-        rows = super().modified_rows()
-        if self.is_mounted and self.is_new:
-            return rows or [self.row("template")]
-        return rows
-
-    def save(self, rows: list[FieldRow] | None = None) -> bool:
-        """Save the given rows; a new batch is created with every value at once (refused while incomplete)."""
-        if not self.is_new or self.editor.read_only:
-            return super().save(rows)
-        values: dict[str, Any] = {}
-        for row in self.rows:
-            try:
-                value = row.current()
-            except FieldError as error:
-                row.show_problem(str(error), Severity.ERROR)
-                self.app.notify(str(error), title="Not saved", severity="error")
-                return False
-            if value not in (None, "", False):
-                values[row.key] = value
-        try:
-            warnings = self.editor.create(SECTION, self.record_key, values)
-        except ChangeRefused as refused:
-            self._show_findings(refused.findings, Severity.ERROR)
-            self.app.notify("\n".join(f.message for f in refused.findings), title="Not saved", severity="error")
-            return False
-        except (SaveError, VaultError) as error:
-            self.app.notify(str(error), title="Not saved", severity="error")
-            return False
-        self.reload_saved()
-        self.refresh_problems()
-        self._show_findings(warnings, Severity.WARNING)
-        self.app.notify(f"Created batch {self.record_key}.", timeout=3)
-        self.post_message(self.Saved(self, list(values)))
-        return True
+    def _creation_rows(self) -> list[FieldRow]:
+        # Every row, hidden parameters too: a value typed before the template changed is still written.
+        return self.rows

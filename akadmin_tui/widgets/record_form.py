@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from textual import on
@@ -138,16 +139,30 @@ class RecordForm(Vertical):
         if not rows:
             self.app.notify("Nothing to save: no field differs from the file.", timeout=2)
             return True
-        changes: dict[str, Any] = {}
+        changes = self._read_values(rows)
+        if changes is None or not self._write(lambda: self.editor.apply(self.section, self.record_key, changes)):
+            return False
+        labels = ", ".join(row.field.label for row in rows)
+        self.app.notify(f"Saved {labels}.", timeout=3)
+        self.post_message(self.Saved(self, [row.key for row in rows]))
+        return True
+
+    def _read_values(self, rows: list[FieldRow]) -> dict[str, Any] | None:
+        """The rows' typed values by key, or None (the first bad one flagged) when one does not parse."""
+        values: dict[str, Any] = {}
         for row in rows:
             try:
-                changes[row.key] = row.current()
+                values[row.key] = row.current()
             except FieldError as error:
                 row.show_problem(str(error), Severity.ERROR)
                 self.app.notify(str(error), title="Not saved", severity="error")
-                return False
+                return None
+        return values
+
+    def _write(self, write: Callable[[], list]) -> bool:
+        """Run one write to the file and show its outcome in the form; False when it was refused."""
         try:
-            warnings = self.editor.apply(self.section, self.record_key, changes)
+            warnings = write()
         except ChangeRefused as refused:
             self._show_findings(refused.findings, Severity.ERROR)
             self.app.notify("\n".join(f.message for f in refused.findings), title="Not saved", severity="error")
@@ -158,9 +173,6 @@ class RecordForm(Vertical):
         self.reload_saved()
         self.refresh_problems()
         self._show_findings(warnings, Severity.WARNING)
-        labels = ", ".join(row.field.label for row in rows)
-        self.app.notify(f"Saved {labels}.", timeout=3)
-        self.post_message(self.Saved(self, [row.key for row in rows]))
         return True
 
     def reload_saved(self) -> None:

@@ -32,3 +32,17 @@ def reload(path: Path) -> ConfigFile:
 @pytest.fixture
 def demo_app(demo_path: Path) -> AkadminApp:
     return make_app(demo_path)
+
+
+@pytest.fixture
+def notes(monkeypatch) -> list[str]:
+    """Every notification's text, whatever app shows it."""
+    seen: list[str] = []
+    original = AkadminApp.notify
+
+    def notify(self, message, **kwargs):
+        seen.append(message)
+        original(self, message, **kwargs)
+
+    monkeypatch.setattr(AkadminApp, "notify", notify)
+    return seen

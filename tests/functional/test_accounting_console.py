@@ -27,22 +27,6 @@ DEMO_INQOM = next(values for section, key, values in DEMO_RECORDS if section is 
 ONEA_KEY = "onea-api-key-0042"
 
 
-@pytest.fixture
-def notes(monkeypatch) -> list[str]:
-    """Every notification's text, whatever app shows it."""
-    from akadmin_tui.app import AkadminApp
-
-    seen: list[str] = []
-    original = AkadminApp.notify
-
-    def notify(self, message, **kwargs):
-        seen.append(message)
-        original(self, message, **kwargs)
-
-    monkeypatch.setattr(AkadminApp, "notify", notify)
-    return seen
-
-
 async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
     """Let the app run until `condition()` holds."""
     loop = asyncio.get_running_loop()

@@ -53,22 +53,6 @@ def add_batch(path: Path, code: str, **values) -> None:
 
 
 @pytest.fixture
-def notes(monkeypatch) -> list[str]:
-    """Every notification's text, whatever app shows it."""
-    from akadmin_tui.app import AkadminApp
-
-    seen: list[str] = []
-    original = AkadminApp.notify
-
-    def notify(self, message, **kwargs):
-        seen.append(message)
-        original(self, message, **kwargs)
-
-    monkeypatch.setattr(AkadminApp, "notify", notify)
-    return seen
-
-
-@pytest.fixture
 def no_mail(monkeypatch) -> list:
     """The log e-mail of a failed run goes nowhere; the messages are kept."""
     sent = []
