@@ -6,12 +6,12 @@ import datetime as dt
 import hashlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..settings.fields import Field, Kind
 from ..settings.validate import FieldError, check_value
+from .files import write_private
 from .invoice_files import InvoiceFileError, load_invoice
 from .state import StateStore
 
@@ -51,18 +51,7 @@ def _write_copy(data: bytes, folder: Path, name: str) -> Path:
     """Write `data` to folder/name atomically (temp file + rename), readable by the owner only."""
     folder.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     folder.mkdir(mode=0o700, exist_ok=True)
-    target = folder / name
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".part")  # mkstemp creates it 0600
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    return write_private(folder / name, data)
 
 
 def import_invoice(state: StateStore, path: Path, company: str, *, manager_email: str = "", data_dir: Path,

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 import xmlrpc.client
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +13,7 @@ import httpx
 
 from ..connectors.universign import UniversignAccount
 from ..settings import schema
+from .files import write_private
 from .runtime import BatchFailure, RunContext
 
 EXPIRY_DAYS = 14  # a transaction must be completed within 14 days (CONNECTORS.md §5)
@@ -189,19 +188,6 @@ def safe_name(name: str, fallback: str) -> str:
     return base[:150] or fallback
 
 
-def _write_atomic(path: Path, content: bytes) -> None:
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".part")  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_documents(folder: Path, documents: list[tuple[str, bytes]]) -> list[Path]:
     """Write each document into `folder` (0700), atomically and 0600; names made safe and unique."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -213,7 +199,7 @@ def save_documents(folder: Path, documents: list[tuple[str, bytes]]) -> list[Pat
             copy += 1
             stem, dot, suffix = base.rpartition(".")
             path = folder / (f"{stem} ({copy}).{suffix}" if dot and stem else f"{base} ({copy})")
-        _write_atomic(path, content)
+        write_private(path, content)
         written.append(path)
     return written
 

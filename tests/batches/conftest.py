@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 
 from akadmin_tui.batches.execute import run_batch
@@ -56,6 +57,12 @@ def state(tmp_path: Path):
     store = StateStore(tmp_path / "state" / "akadmin.state.sqlite")
     yield store
     store.close()
+
+
+@pytest.fixture
+async def client():
+    async with httpx.AsyncClient() as running:
+        yield running
 
 
 @pytest.fixture

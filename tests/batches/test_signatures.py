@@ -23,19 +23,6 @@ API_KEY = "demo-universign-api-key"
 SEEDED_COMPLETED, SEEDED_OPEN = "dy9Qn27PQ3mb", "AWo949MOq0JE"  # the emulator's demo transactions, XML-RPC ids
 
 
-@pytest.fixture
-def state(tmp_path: Path):
-    store = StateStore(tmp_path / "state.sqlite")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient() as running:
-        yield running
-
-
 def context(editor, state: StateStore, client: httpx.AsyncClient, events: list | None = None) -> RunContext:
     run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.timezone.utc))
     return RunContext(SPEC, run_id, editor=editor, state=state, client=client,
@@ -70,7 +57,7 @@ async def test_completed_transaction_is_downloaded_once(editor, sandbox, state, 
     stored = row(state, rpc_id)
     assert (stored["status"], stored["signers_signed"], stored["signers_total"]) == ("completed", 2, 2)
     assert stored["name"] == "Devis D-2025-0050" and stored["documents"] == 1 and stored["downloaded_at"]
-    saved = tmp_path / "signed" / rpc_id / "Devis D-2025-0050.pdf"
+    saved = state.path.parent / "signed" / rpc_id / "Devis D-2025-0050.pdf"
     assert Path(stored["folder"]) == saved.parent
     assert saved.read_bytes().startswith(b"%PDF") and stat.S_IMODE(saved.stat().st_mode) == 0o600
     assert not [p for p in saved.parent.iterdir() if p.name.endswith(".part")]
@@ -109,12 +96,12 @@ async def test_partially_signed_is_followed_but_not_downloaded(editor, sandbox, 
     stored = row(state, rpc_id)
     assert (stored["status"], stored["signers_signed"], stored["signers_total"]) == ("ready", 1, 2)
     assert stored["downloaded_at"] is None and stored["documents"] == 0
-    assert not (tmp_path / "signed" / rpc_id).exists()
+    assert not (state.path.parent / "signed" / rpc_id).exists()
 
     universign.sign(tx, 1)
     ctx = await run(editor, state, client)
     assert row(state, rpc_id)["status"] == "completed" and ctx.counts["downloaded"] == 1
-    assert (tmp_path / "signed" / rpc_id / "Bon de livraison BL-77.pdf").is_file()
+    assert (state.path.parent / "signed" / rpc_id / "Bon de livraison BL-77.pdf").is_file()
 
 
 @pytest.mark.parametrize("end", ["expired", "canceled", "failed"])

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 
-import httpx
 import pytest
 
 from akadmin_tui.batches import statements
@@ -19,19 +17,6 @@ from akadmin_tui.settings.schedules import Schedule
 SPEC = BatchSpec("STATEMENTS", "Statement retrieval (Akuiteo Connect)", "RecuperationRelevesAkuiteoConnect",
                  Schedule("every 21600s", interval_s=21600), builtin=True, first_delay_s=20,
                  log_mail_to="finance@acme.example")
-
-
-@pytest.fixture
-def state(tmp_path: Path):
-    store = StateStore(tmp_path / "state.sqlite")
-    yield store
-    store.close()
-
-
-@pytest.fixture
-async def client():
-    async with httpx.AsyncClient() as running:
-        yield running
 
 
 @pytest.fixture
