@@ -235,6 +235,11 @@ async def _deliver(ctx: RunContext, company: str, name: str, config: dict, file_
             continue
         label = f"{KIND_LABELS[document.kind]} {document.file_name}"
         outcome = await sender.send(document, label)
+        if outcome is None and sender.in_doubt:
+            ctx.state.execute("UPDATE accounting_deliveries SET state = 'in doubt', last_error = ? WHERE id = ?",
+                              (sender.last_error, delivery))
+            ctx.count("in doubt")
+            continue
         if outcome is None:
             ctx.state.execute("UPDATE accounting_deliveries SET state = 'failed', last_error = ? WHERE id = ?",
                               (sender.last_error, delivery))
@@ -272,16 +277,24 @@ class _Sender:
         self.file_id = file_id
         self.company_name = company_name
         self.last_error = ""
+        self.in_doubt = False  # the last send may have been received although no answer came
         self._inqom = None
 
     async def send(self, document: Document, label: str) -> tuple[str, str, str] | None:
         """(remote id, remote status, reason), or None with last_error set when it failed for this run."""
+        self.in_doubt = False
         for attempt in range(1, ATTEMPTS_IN_A_RUN + 1):
             try:
                 return await self._send_once(document)
             except _delivery_errors() as error:
                 retryable = getattr(error, "retryable", False)
                 self.last_error = str(error)
+                if getattr(error, "maybe_received", False):
+                    # The answer was lost, not the document: sending again could deliver it twice.
+                    self.in_doubt = True
+                    self.ctx.error(f"{label}: no answer ({self.last_error}); the next run asks Inqom whether it "
+                                   "arrived before sending it again.")
+                    return None
                 if retryable and attempt < ATTEMPTS_IN_A_RUN:
                     self.ctx.warn(f"{label}: {self.last_error} — attempt {attempt} of {ATTEMPTS_IN_A_RUN}, again in "
                                   f"{RETRY_DELAY_S:.0f} s.")

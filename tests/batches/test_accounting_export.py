@@ -190,3 +190,14 @@ def test_killed_mid_delivery_loses_and_duplicates_nothing(editor, sandbox, tmp_p
     sources = sorted(form["SourceId"] for form in sandbox.inqom.forms.values())
     assert len(sources) == 3 and len(set(sources)) == 3  # each invoice once, none lost
     assert all(d.get("Status") != "Duplicate" for d in sandbox.inqom.documents.values())
+
+
+async def test_a_lost_inqom_answer_is_not_sent_again_in_the_run(editor, state, sandbox, tmp_path) -> None:
+    import_samples(state, tmp_path, ["F-L1"])
+    sandbox.inqom.server_error = True  # a 500 on upload: Inqom may have stored it before failing
+    lost = await run(export_spec(), editor, state)
+    sandbox.inqom.server_error = False
+    assert lost.counts["in doubt"] == 1 and "failed" not in lost.counts
+    assert state.query("SELECT state FROM accounting_deliveries")[0][0] == "in doubt"
+    later = await run(export_spec(), editor, state)  # Inqom does not list it: sent now, once
+    assert later.counts["delivered"] == 1 and len(sandbox.inqom.forms) == 1
