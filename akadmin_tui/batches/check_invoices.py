@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
 from ..settings import schema
-from ..settings.batch_params import FINAL_STATUSES, split_list
+from ..settings.batch_params import split_list
+from ..settings.chorus_statuses import FINAL_STATUSES
 from .chorus_common import ERP_DENIED, AccountGroup, group_by_setup, placeholders, selected_companies
 from ..connectors.mail import MailError, OutgoingMail
 from .runtime import RunContext
@@ -16,6 +17,8 @@ from .runtime import RunContext
 # Statuses are asked for "changed since the last check", reaching this far back to absorb clock drift.
 WATERMARK_OVERLAP = dt.timedelta(hours=1)
 REJECTED = "REJETEE"
+# Transfer states of an invoice whose deposit CHORUS PRO turned down (flow IN_REJETE, or the deposit refused).
+FLOW_NOT_INTEGRATED = ("rejected", "refused")
 
 
 @dataclass
@@ -36,14 +39,36 @@ class InFlight:
 def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
     managers = {code: str(ctx.editor.values(schema.COMPANIES, code).get("invoice_manager_email") or "")
                 for code in companies}
+    # A flow CHORUS PRO rejected created no invoice there: without an identifiantFactureCPP there is nothing to follow.
     rows = ctx.state.query(
         "SELECT id, company, number, chorus_id, chorus_status, manager_email, customer, amount, currency FROM invoices "
-        f"WHERE company IN ({placeholders(companies)}) AND (chorus_id IS NOT NULL OR flow_number IS NOT NULL) "
+        f"WHERE company IN ({placeholders(companies)}) AND (chorus_id IS NOT NULL OR (flow_number IS NOT NULL AND "
+        f"transfer_state NOT IN ({placeholders(FLOW_NOT_INTEGRATED)}))) "
         f"AND chorus_status NOT IN ({placeholders(list(FINAL_STATUSES))}) ORDER BY id",
-        (*companies, *FINAL_STATUSES))
+        (*companies, *FLOW_NOT_INTEGRATED, *FINAL_STATUSES))
     return [InFlight(r["id"], r["company"], r["number"], r["chorus_id"], r["chorus_status"],
                      r["manager_email"] or managers.get(r["company"], ""), r["customer"], r["amount"], r["currency"])
             for r in rows]
+
+
+def _leave_rejected_flows(ctx: RunContext, companies: list[str]) -> None:
+    """Say once, in this run's log, which invoices leave the check because their flow was rejected."""
+    rows = ctx.state.query(
+        "SELECT id, company, number, flow_number, last_error FROM invoices WHERE chorus_id IS NULL AND "
+        f"flow_number IS NOT NULL AND transfer_state IN ({placeholders(FLOW_NOT_INTEGRATED)}) AND "
+        f"status_check_left_at = '' AND company IN ({placeholders(companies)}) ORDER BY id",
+        (*FLOW_NOT_INTEGRATED, *companies))
+    for row in rows:
+        # Claimed first: two runs at once say it once between them.
+        if not ctx.state.execute("UPDATE invoices SET status_check_left_at = ? WHERE id = ? AND "
+                                 "status_check_left_at = ''", (ctx.now().isoformat(timespec="seconds"),
+                                                               row["id"])).rowcount:
+            continue
+        ctx.warn(f"Invoice {row['number']} ({row['company']}): CHORUS PRO rejected its flow {row['flow_number']}"
+                 + (f" ({row['last_error']})" if row["last_error"] else "")
+                 + ", so it has no CHORUS identifier to follow; the status check leaves it (correct it and transfer "
+                 "it again).")
+        ctx.count("left")
 
 
 def _watermark_key(ctx: RunContext, group: AccountGroup) -> str:
@@ -90,6 +115,7 @@ async def run(ctx: RunContext) -> None:
     if alert and not alerted:
         ctx.warn("ALERTER_RESPONSABLE_FACTURE is on but LISTE_ETATS_CHORUS_A_ALERTER is empty: nobody is alerted.")
     groups, skipped = group_by_setup(ctx, companies)
+    _leave_rejected_flows(ctx, companies)
     if alert:
         await _resend_pending_alerts(ctx, companies, alerted)
     for company, reason in skipped:

@@ -108,8 +108,8 @@ async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
                 db.execute("UPDATE deposits SET state = 'adopted', flow_number = ?, answered_at = ?, message = ? "
                            "WHERE id = ?", (flow, _stamp(ctx), "found in CHORUS PRO after an unanswered deposit",
                                             row["deposit_id"]))
-                db.execute("UPDATE invoices SET transfer_state = 'deposited', flow_number = ?, updated_at = ? "
-                           "WHERE id = ?", (flow, _stamp(ctx), row["id"]))
+                db.execute("UPDATE invoices SET transfer_state = 'deposited', status_check_left_at = '', "
+                           "flow_number = ?, updated_at = ? WHERE id = ?", (flow, _stamp(ctx), row["id"]))
             ctx.warn(f"Invoice {row['number']} ({row['company']}): its deposit got no recorded answer, but CHORUS PRO "
                      f"has it (flow {flow}): adopted, not sent again.")
             ctx.count("adopted")
@@ -175,8 +175,8 @@ async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
         with ctx.state.transaction() as db:
             db.execute("UPDATE deposits SET state = 'deposited', flow_number = ?, answered_at = ?, message = ? WHERE id = ?",
                        (flow, _stamp(ctx), str(answer.get("libelle") or ""), deposit_id))
-            db.execute("UPDATE invoices SET transfer_state = 'deposited', flow_number = ?, last_error = '', "
-                       "updated_at = ? WHERE id = ?", (flow, _stamp(ctx), row["id"]))
+            db.execute("UPDATE invoices SET transfer_state = 'deposited', status_check_left_at = '', flow_number = ?, "
+                       "last_error = '', updated_at = ? WHERE id = ?", (flow, _stamp(ctx), row["id"]))
         ctx.info(f"Invoice {row['number']} ({row['company']}): deposited as flow {flow}.")
         ctx.count("deposited")
     if total:

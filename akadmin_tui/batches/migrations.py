@@ -181,4 +181,8 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX deliveries_by_state ON accounting_deliveries (state, configuration);
     """,
+    # 4: when CheckFacturesClientChorus left an invoice whose flow CHORUS PRO rejected (it has nothing to follow).
+    """
+    ALTER TABLE invoices ADD COLUMN status_check_left_at TEXT NOT NULL DEFAULT '';
+    """,
 ]

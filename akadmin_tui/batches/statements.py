@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import math
 import re
 import unicodedata
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 import httpx
 
 from ..connectors.bridge import DEFAULT_VERSION, BridgeAccount
+from ..connectors.diagnose import retry_after_s
 from ..settings import schema
 from .runtime import BatchFailure, RunContext
 
@@ -56,11 +58,7 @@ def _said(response: httpx.Response) -> tuple[str, str]:
 
 
 def _retry_after(response: httpx.Response) -> int:
-    try:
-        wait = int(response.headers.get("Retry-After", ""))
-    except ValueError:
-        wait = DEFAULT_WAIT_S  # absent, or an HTTP date
-    return max(0, min(wait, MAX_WAIT_S))
+    return math.ceil(retry_after_s(response, DEFAULT_WAIT_S, MAX_WAIT_S))
 
 
 class _Bridge:

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from .diagnose import retry_after
 from .probe import Probe
 from .result import TestResult
 
@@ -60,9 +61,9 @@ def _refused(account: BridgeAccount):
             return (f"Bridge refused the call (403): production applications only accept calls from the IP "
                     f"addresses on their allow-list; add this server's public IP in the Bridge dashboard.{said_part}")
         if status == 429:
-            wait = response.headers.get("Retry-After")
+            wait = retry_after(response)
             return (f"Bridge's rate limit is reached (429; 2000 requests per 5 minutes per application)"
-                    f"{f', it asks to wait {wait} s' if wait else ''}: try again later.{said_part}")
+                    f"{', ' + wait if wait else ''}: try again later.{said_part}")
         if status == 400 and "version" in (code + said).lower():
             return (f"Bridge does not accept Bridge-Version {account.version or '(empty)'} (400).{said_part} "
                     f"The v3 API expects a dated version such as {DEFAULT_VERSION}.")

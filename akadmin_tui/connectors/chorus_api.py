@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from .chorus import ChorusAccount
-from .diagnose import diagnose_exception, diagnose_status, json_object
+from .diagnose import diagnose_exception, diagnose_status, json_object, retry_after_s
 from .probe import MASK, secret_forms
 from .ratelimit import MemoryUsage, RateLimiter, UsageCounter, shared_limiter, utc_day
 from .tokens import SHARED, TokenCache, cache_key
@@ -22,6 +22,7 @@ DAILY_QUOTAS = {"qualification": 50_000, "production": 1_000_000}
 DEPOSIT_RESERVE = 0.02
 MAX_RETRY_AFTER_S = 300.0
 SEARCH_PAGE_SIZE = 100
+SEARCH_SORT = "NumeroFacture"
 
 DEPOSIT = "factures/v1/deposer/flux"
 FLOW_REPORT = "transverses/v1/consulterCRDetaille"
@@ -186,7 +187,7 @@ class ChorusSession:
                 raise ChorusError(f"{path}: HTTP {status}: " + self._redact(diagnose_status(response)), status=status,
                                   retryable=True, maybe_received=True)
             if status == 429 or status >= 500:
-                wait = _retry_after_s(response, self.rules.retry_delay_s)
+                wait = retry_after_s(response, self.rules.retry_delay_s, MAX_RETRY_AFTER_S)
                 if status == 429:
                     self.throttled += 1
                     self.limiter.slow_down(wait)
@@ -228,9 +229,12 @@ class ChorusSession:
         """rechercher/fournisseur, every page: yields the invoices found."""
         page, pages = 1, 1
         while page <= pages:
+            # triColonne must be one of the description's sort columns (IdentifiantFactureCPP is not). NumeroFacture
+            # is unique per supplier and never changes, so the order is total and a status changing between two
+            # pages moves no invoice across them; Statut or a date would (or leave ties in any order).
             answer = await self.call(SEARCH, {**criteria, "rechercheFactureParFournisseur": {
                 "nbResultatsParPage": page_size, "pageResultatDemandee": page,
-                "triColonne": "IdentifiantFactureCPP", "triSens": "Ascendant"}})
+                "triColonne": SEARCH_SORT, "triSens": "Ascendant"}})
             for invoice in answer.get("listeFactures") or []:
                 if isinstance(invoice, dict):
                     yield invoice
@@ -241,11 +245,3 @@ class ChorusSession:
     async def history(self, chorus_id: str | int) -> dict:
         """consulter/historique: the statuses an invoice went through, with their comments."""
         return await self.call(HISTORY, {"idFacture": int(chorus_id)})
-
-
-def _retry_after_s(response: httpx.Response, default: float) -> float:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(max(float(value), 0.0), MAX_RETRY_AFTER_S)
-    except ValueError:
-        return default

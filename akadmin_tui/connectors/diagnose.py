@@ -7,6 +7,8 @@ import json
 import socket
 import ssl
 from collections.abc import Callable
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import httpx
@@ -145,12 +147,43 @@ def evidence(response: httpx.Response, redact: Callable[[str], str] = _same) -> 
     return " ".join(parts)
 
 
+def _http_date(value: str) -> datetime | None:
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # an HTTP-date is always GMT
+
+
+def asked_wait_s(response: httpx.Response) -> float | None:
+    """The seconds a 429 or 503 asks to wait: Retry-After as delay-seconds or as an HTTP-date (RFC 9110 §10.2.3).
+
+    A date is measured against the answer's own Date header when it has one, so a server clock ahead of ours
+    does not stretch the wait. None when the header is absent or unreadable.
+    """
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    until = _http_date(value) if value else None
+    if until is None:
+        return None
+    sent = _http_date(response.headers.get("Date", "")) or datetime.now(timezone.utc)
+    return max(0.0, (until - sent).total_seconds())
+
+
+def retry_after_s(response: httpx.Response, default: float, cap: float) -> float:
+    """The wait to honour before calling again: what the service asks (capped at `cap`), else `default`."""
+    asked = asked_wait_s(response)
+    return default if asked is None else min(asked, cap)
+
+
 def retry_after(response: httpx.Response) -> str:
     """The wait a 429 or 503 asks for, in words ("" when none)."""
     value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return ""
-    return f"it asks to wait {value} s" if value.isdigit() else f"it asks to wait until {value}"
+    asked = asked_wait_s(response)
+    if asked is None:
+        return f"it asks to wait ({value!r}, not a delay akadmin can read)" if value else ""
+    return f"it asks to wait {asked:.0f} s" + ("" if value.isdigit() else f" (until {value})")
 
 
 def diagnose_status(response: httpx.Response, redact: Callable[[str], str] = _same) -> str:

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 import httpx
 
+from .diagnose import retry_after
 from .microsoft import DEFAULT_AUTHORITY, GRAPH_SCOPE, with_token
 from .probe import Probe
 from .result import TestResult
@@ -62,9 +63,9 @@ def _on_status(account: GraphAccount):
             return (f"No user or mailbox {account.test_user} in the tenant (404,{said}): check the Test user address "
                     "(the user principal name) and that the user has an Exchange Online licence.")
         if status == 429:
-            wait = response.headers.get("Retry-After")
+            wait = retry_after(response)
             return (f"Microsoft Graph is throttling the application (429{',' + said if said else ''}): "
-                    f"{f'it asks to wait {wait} s' if wait else 'wait'} before the next call. Outlook allows about "
+                    f"{wait or 'wait'} before the next call. Outlook allows about "
                     "10,000 requests per 10 minutes and 4 concurrent requests per mailbox.")
         return None
     return explain

@@ -9,12 +9,15 @@ import re
 import tarfile
 import threading
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pypdf import PdfReader
+
+from ..settings.chorus_statuses import INVOICE_STATUSES
 
 PARIS = ZoneInfo("Europe/Paris")  # CHORUS PRO stamps its dates in French time
 OK = "TRA_MSG_00.000"
@@ -23,19 +26,7 @@ OK = "TRA_MSG_00.000"
 SYNTAXES = {"IN_DP_E1_UBL_INVOICE": "ubl", "IN_DP_E2_UBL_INVOICE_MIN": "ubl", "IN_DP_E1_CII_16B": "cii",
             "IN_DP_E2_CII_MIN_16B": "cii", "IN_DP_E2_CII_FACTURX": "facturx"}
 
-# statutFacture, as the swagger enumerates it.
-STATUSES = frozenset("""
-    BROUILLON A_VALIDER_1 ERREUR_FOURNISSEUR_SUR_VALIDEUR REFUSEE_1 VALIDEE_1 ABSENCE_VALIDATION_1_HORS_DELAI
-    A_VALIDER_2 ERREUR_COTRAITANT_SUR_VALIDEUR REFUSEE_2 VALIDEE_2 ABSENCE_VALIDATION_2_HORS_DELAI DEPOSEE
-    ERREUR_FOURNISSEUR_SUR_MOE EN_COURS_ACHEMINEMENT MISE_A_DISPOSITION A_RECYCLER SUSPENDUE REJETEE MANDATEE
-    MISE_EN_PAIEMENT COMPTABILISEE MISE_A_DISPOSITION_COMPTABLE ABANDONNEE SUPPRIMEE ASSOCIEE
-    EN_COURS_TRAITEMENT_PIVOT_S A_VALIDER_MOE REFUSEE_MOE EN_ATTENTE_RECYCLAGE_FOURNISSEUR
-    ERREUR_MOE_SUR_FOURNISSEUR ERREUR_MOA_SUR_FOURNISSEUR INTERPRETEE_OCR COMPLETEE ERREUR_FOURNISSEUR_SUR_MOA
-    ERREUR_MOE_SUR_MOA ERREUR_DESTINATAIRE_PD ERREUR_DESTINATAIRE_EA SERVICE_FAIT NON_CONFORME A_ASSOCIER_MOE
-    ERREUR_DE_MOE MISE_A_DISPOSITION_MOE PRISE_EN_COMPTE_MOE A_ASSOCIER_MOA ERREUR_DE_MOA REFUSEE_MOA
-    A_ASSOCIER_FOURNISSEUR REFUSEE_FOURNISSEUR A_COMPLETER TRANSMISE_MOA PRISE_EN_COMPTE_DESTINATAIRE
-    REMPLACEE_PAR_A22 DUPLIQUE_APRES_REFUS MISE_A_DISPOSITION_MOA PRISE_EN_COMPTE_MOA TECHNIQUE_INCONNU
-""".split())
+STATUSES = INVOICE_STATUSES  # statutFacture, as the swagger enumerates it
 
 NS = {"cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
       "cac": "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2",
@@ -283,6 +274,17 @@ class Flow:
                 "fichierCR": base64.b64encode("\n".join(lines).encode()).decode()}
 
 
+# How rows are ordered for the triColonne values the emulator sorts on (others keep identifiantFactureCPP order).
+SORT_KEYS: dict[str, Callable[[Invoice], Any]] = {
+    "NumeroFacture": lambda i: i.number, "DateDepot": lambda i: i.deposited_at, "Statut": lambda i: i.status,
+    "NumeroFluxDepot": lambda i: i.flow_number, "TypeFacture": lambda i: i.content.credit_note,
+    "CodeDestinataire": lambda i: i.content.buyer_id, "DesignationDestinataire": lambda i: i.content.buyer,
+    "Devise": lambda i: i.content.currency, "CodeFournisseur": lambda i: i.supplier_siret,
+    "MontantHT": lambda i: i.content.net or 0.0, "MontantTTC": lambda i: i.content.gross or 0.0,
+    "MontantAPayer": lambda i: i.content.due or 0.0,
+}
+
+
 def _within(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
     return (start is None or moment >= start) and (end is None or moment <= end)
 
@@ -362,8 +364,8 @@ class ChorusLedger:
 
     def search(self, login: str, *, flow_number: str | None = None, number: str | None = None,
                statuses: set[str] | None = None, status_range: tuple[datetime | None, datetime | None] = (None, None),
-               deposit_range: tuple[datetime | None, datetime | None] = (None, None), descending: bool = False,
-               page: int = 1, size: int = 10) -> tuple[int, list[dict[str, Any]]]:
+               deposit_range: tuple[datetime | None, datetime | None] = (None, None), sort: str | None = None,
+               descending: bool = False, page: int = 1, size: int = 10) -> tuple[int, list[dict[str, Any]]]:
         """The account's invoices matching every filter given: the total and the rows of one page."""
         with self.lock:
             if number is not None:
@@ -377,6 +379,8 @@ class ChorusLedger:
                        if i.login == login and (flow_number is None or i.flow_number == flow_number)
                        and (not statuses or i.status in statuses) and _within(i.status_at, *status_range)
                        and _within(i.deposited_at, *deposit_range)]
+            if sort in SORT_KEYS:
+                matches.sort(key=SORT_KEYS[sort])  # stable: equal values keep identifiantFactureCPP order
             if descending:
                 matches.reverse()
             return len(matches), [i.search_row() for i in matches[(page - 1) * size:page * size]]

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .chorus_invoices import OK, PARIS, STATUSES, SYNTAXES, ChorusLedger, Flow, Invoice, stamp
+from .chorus_contract import MALFORMED, body_problem
+from .chorus_invoices import OK, PARIS, SYNTAXES, ChorusLedger, Flow, Invoice, stamp
 from .server import Emulator, Request, Response
 
 TOKEN_PATH = "/api/oauth/token"
@@ -64,6 +65,11 @@ def _invalid(name: str) -> Refusal:
     return Refusal(20003, f"GCU_MSG_01.003 Paramètre absent ou invalide : {name}")
 
 
+def _malformed(detail: str) -> Refusal:
+    # The description gives the 400's text, not its codeRetour; 400 stands in for it.
+    return Refusal(400, f"{MALFORMED} : {detail}")
+
+
 def _text(body: dict[str, Any], name: str, required: bool = False) -> str | None:
     value = body.get(name)
     if value is None and not required:
@@ -80,7 +86,7 @@ def _integer(body: dict[str, Any], name: str, default: int | None = None) -> int
     return value
 
 
-def _instant(body: dict[str, Any], name: str, end: bool = False) -> datetime | None:
+def _instant(body: dict[str, Any], name: str) -> datetime | None:
     value = _text(body, name)
     if value is None:
         return None
@@ -90,9 +96,20 @@ def _instant(body: dict[str, Any], name: str, end: bool = False) -> datetime | N
         raise _invalid(name) from None
     if moment.tzinfo is None:  # a date-time without offset is read in French time, as CHORUS PRO writes them
         moment = moment.replace(tzinfo=PARIS)
-    if end and len(value) == 10:  # a date alone as the end of a range takes in the whole day
-        moment += timedelta(days=1, microseconds=-1)
     return moment
+
+
+def _model_body(request: Request) -> dict[str, Any]:
+    """The JSON object body, refused as malformed when its route's published model does not allow it."""
+    body = request.json()
+    if body is None and not request.body.strip():
+        body = {}  # the description marks every body optional
+    if not isinstance(body, dict):
+        raise _malformed("corps de la requête (objet JSON attendu)")
+    found = body_problem(request.path.removeprefix(API_PREFIX).lstrip("/"), body)
+    if found:
+        raise _malformed(found)
+    return body
 
 
 class PisteEmulator(Emulator):
@@ -254,10 +271,7 @@ class PisteEmulator(Emulator):
         if self.state.business_error:
             code, label = self.state.business_error
             raise Refusal(code, label, 200)
-        body = request.json()
-        if not isinstance(body, dict):
-            raise _invalid("corps de la requête (objet JSON attendu)")
-        return self._credentials(request)[0], gate, body
+        return self._credentials(request)[0], gate, _model_body(request)
 
     # CHORUS PRO calls.
 
@@ -265,12 +279,14 @@ class PisteEmulator(Emulator):
         gate = self._gate(request)
         if isinstance(gate, Response):
             return gate
+        _model_body(request)
         if self.state.business_error:
             code, label = self.state.business_error
             return Response.json({"codeRetour": code, "libelle": label})
         return Response.json({
             "codeRetour": 0, "libelle": OK,
-            "listeStructures": [{"idStructureCPP": gate.structure_id, "identifiantStructure": gate.siret,
+            # Field names as the public Go client reads them (go-choruspro transverses_structures.go).
+            "listeStructures": [{"idStructureCPP": gate.structure_id, "identifiant": gate.siret,
                                  "designationStructure": gate.name, "typeIdentifiantStructure": "SIRET"}],
         })
 
@@ -295,11 +311,11 @@ class PisteEmulator(Emulator):
         if len(name) > MAX_FILE_NAME:
             raise Refusal(20006, f"GDP_MSG_11.012 Le nom du fichier dépasse {MAX_FILE_NAME} caractères")
         syntax = body.get("syntaxeFlux")
-        if syntax not in SYNTAXES:
-            raise Refusal(20007, f"GDP_MSG_11.013 Syntaxe de flux inconnue ou non acceptée : {syntax}")
-        if not isinstance(body.get("avecSignature", False), bool):
-            raise _invalid("avecSignature")
-        user = _integer(body, "idUtilisateurCourant")
+        if syntax is None:
+            raise _invalid("syntaxeFlux")
+        if syntax not in SYNTAXES:  # in the enum, but a syntax this emulator cannot read
+            raise Refusal(20007, f"GDP_MSG_11.013 Syntaxe de flux non traitée par l'émulateur : {syntax}")
+        user = body.get("idUtilisateurCourant")
         flow = self.state.chorus.deposit(login, account.siret, account.name, name, syntax, data, user)
         # Recorded first, answered late: a client killed meanwhile has a flow it never heard of.
         if self.state.deposit_answer_delay_s > 0:
@@ -325,30 +341,23 @@ class PisteEmulator(Emulator):
     def search(self, request: Request) -> Response:
         login, _, body = self._caller(request)
         statuses = body.get("statutCourant")
-        if statuses is not None and (not isinstance(statuses, list)
-                                     or not all(isinstance(s, str) and s in STATUSES for s in statuses)):
-            raise _invalid("statutCourant")
         paging = body.get("rechercheFactureParFournisseur") or {}
-        if not isinstance(paging, dict):
-            raise _invalid("rechercheFactureParFournisseur")
         page = _integer(paging, "pageResultatDemandee", 1)
         size = _integer(paging, "nbResultatsParPage", DEFAULT_PAGE_SIZE)
         if page < 1:
             raise _invalid("pageResultatDemandee")
         if not 1 <= size <= MAX_PAGE_SIZE:
             raise Refusal(20010, f"GDP_MSG_01.005 nbResultatsParPage doit être entre 1 et {MAX_PAGE_SIZE}")
-        if paging.get("triSens", "Ascendant") not in ("Ascendant", "Descendant"):
-            raise _invalid("triSens")
         filters = dict(flow_number=_text(body, "numeroFluxDepot"), number=_text(body, "numeroFacture"),
                        statuses=set(statuses or ()),
                        status_range=(_instant(body, "periodeDateHeureEtatCourantDu"),
-                                     _instant(body, "periodeDateHeureEtatCourantAu", end=True)),
+                                     _instant(body, "periodeDateHeureEtatCourantAu")),
                        deposit_range=(_instant(body, "periodeDateDepotDu"),
-                                      _instant(body, "periodeDateDepotAu", end=True)))
+                                      _instant(body, "periodeDateDepotAu")))
         self.state.chorus.process_due(login, self.state.integration_delay_s)
-        # Rows come in identifiantFactureCPP order; triSens reverses it, triColonne is not emulated.
-        total, rows = self.state.chorus.search(login, **filters, descending=paging.get("triSens") == "Descendant",
-                                               page=page, size=size)
+        # Rows come sorted on triColonne (identifiantFactureCPP order when absent, and between equal values).
+        total, rows = self.state.chorus.search(login, **filters, sort=paging.get("triColonne"),
+                                               descending=paging.get("triSens") == "Descendant", page=page, size=size)
         return Response.json({"codeRetour": 0, "libelle": OK, "listeFactures": rows,
                               "parametresRetour": {"pageCourante": page, "pages": -(-total // size),
                                                    "nbResultatsParPage": size, "total": total}})
@@ -359,8 +368,6 @@ class PisteEmulator(Emulator):
         if chorus_id is None:
             raise _invalid("idFacture")
         sorting = body.get("paramRechercheHistoStatuts") or {}
-        if not isinstance(sorting, dict):
-            raise _invalid("paramRechercheHistoStatuts")
         self.state.chorus.process_due(login, self.state.integration_delay_s)
         descending = sorting.get("triSensListeHistoStatut") == "Descendant"  # chronological unless asked
         answer = self.state.chorus.history(login, chorus_id, descending=descending)

@@ -11,6 +11,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -91,6 +93,14 @@ class FaultState:
     fault: Fault = Fault.NONE
     delay_s: float = 3.0
     retry_after_s: int = 2
+    retry_after_date: bool = False  # send Retry-After as an HTTP-date, as RFC 9110 §10.2.3 allows
+
+
+def retry_after_headers(wait_s: float, as_date: bool = False) -> dict[str, str]:
+    """Retry-After as delay-seconds, or as an HTTP-date (the server's own Date header goes with every answer)."""
+    if not as_date:
+        return {"Retry-After": str(int(wait_s))}
+    return {"Retry-After": format_datetime(datetime.now(timezone.utc) + timedelta(seconds=wait_s), usegmt=True)}
 
 
 class Emulator:
@@ -183,7 +193,7 @@ class Emulator:
             return Response.json({"error": "unavailable", "message": "Service Unavailable"}, 503)
         elif fault is Fault.BURST_429:
             return Response.json({"error": "too_many_requests", "message": "Rate limit exceeded"}, 429,
-                                 **{"Retry-After": str(self.faults.retry_after_s)})
+                                 **retry_after_headers(self.faults.retry_after_s, self.faults.retry_after_date))
         elif fault is Fault.MALFORMED:
             return Response(200, b"<html><body>Gateway maintenance page</body></html>", {"Content-Type": "text/html"})
         return None

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .chorus_statuses import INVOICE_STATUSES, SEED_ALERT_STATUSES
 from .fields import Field, Kind, Problem, Severity
 
 DEFAULT_COMPANY = "*****"
 
-# The CHORUS PRO statuses LISTE_ETATS_CHORUS_A_ALERTER accepts, in the seed's order.
-ALERTABLE_STATUSES = (
-    "DEPOSEE", "EN_COURS_ACHEMINEMENT", "MISE_A_DISPOSITION", "COMPLETEE", "A_RECYCLER", "SUSPENDUE",
-    "REJETEE", "MANDATEE", "MISE_A_DISPOSITION_COMPTABLE", "COMPTABILISEE", "MISE_EN_PAIEMENT",
-)
-# Once an invoice reaches one of these, CheckFacturesClientChorus never asks for it again.
-FINAL_STATUSES = ("A_RECYCLER", "SUSPENDUE", "REJETEE", "MISE_EN_PAIEMENT")
 LOG_LEVELS = ("DEBUG", "LOG", "WARN", "ERROR")
 DEFAULT_LOG_LEVELS = ("LOG", "WARN", "ERROR")
 
@@ -28,11 +22,11 @@ def split_list(value: Any) -> list[str]:
     return [item.strip() for item in value.split(";") if item.strip()]
 
 
-def _list_of(allowed: tuple[str, ...], what: str):
+def _list_of(allowed: Collection[str], what: str, among: str = ""):
     def check(value: Any) -> str | None:
         unknown = [item for item in split_list(value) if item.upper() not in allowed]
         if unknown:
-            return (f"must be {what} separated by semicolons, among {', '.join(allowed)}; "
+            return (f"must be {what} separated by semicolons, among {among or ', '.join(allowed)}; "
                     f"{', '.join(repr(u) for u in unknown)} is not one of them")
         return None
     return check
@@ -89,8 +83,10 @@ PARAMETERS: dict[str, Field] = {f.key: f for f in (
     _param("LISTE_ETATS_CHORUS_A_ALERTER", Kind.TEXT,
            "List of the CHORUS invoice statuses that will trigger an email alert to the invoice manager. Each "
            "status must be separated by a semicolon. The following values are available: "
-           + ", ".join(ALERTABLE_STATUSES) + ".", "REJETEE;MISE_EN_PAIEMENT",
-           _list_of(ALERTABLE_STATUSES, "CHORUS statuses")),
+           + ", ".join(SEED_ALERT_STATUSES) + "; any other CHORUS PRO invoice status (e.g. SERVICE_FAIT, "
+           "PRISE_EN_COMPTE_DESTINATAIRE, A_COMPLETER) may be named too.", "REJETEE;MISE_EN_PAIEMENT",
+           _list_of(INVOICE_STATUSES, "CHORUS statuses",
+                    "the CHORUS PRO invoice statuses (" + ", ".join(SEED_ALERT_STATUSES) + ", SERVICE_FAIT, …)")),
     _param("LISTE_SOCIETES_A_TRAITER", Kind.TEXT,
            "List of codes of the companies concerned by the dematerialization of invoices. Each company code "
            "must be separated by a semicolon. Enter the ***** company code so the batch is executed on all the "

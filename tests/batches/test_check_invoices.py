@@ -52,6 +52,45 @@ async def test_final_statuses_are_never_polled_again(editor, state, sandbox, tra
     assert summary.counts["checked"] == 2
 
 
+async def test_an_invoice_whose_flow_was_rejected_leaves_the_check_once(editor, state, sandbox, tmp_path) -> None:
+    sandbox.piste.seed_invoices(ACME_LOGIN, 1, prefix="DUP-")  # CHORUS PRO already has DUP-000001: IN_REJETE
+    import_samples(state, tmp_path, ["DUP-000001", "F-OK-1"])
+    await run(transfer_spec(), editor, state)
+    assert invoice_row(state, "DUP-000001")["transfer_state"] == "rejected"
+    first = await run(check_spec(), editor, state)
+    said = [t for _, t in log_of(state, first.run_id) if "DUP-000001" in t]
+    assert len(said) == 1 and "rejected its flow" in said[0] and "no CHORUS identifier" in said[0], said
+    assert first.counts["left"] == 1 and first.counts["checked"] == 1
+    second = await run(check_spec(), editor, state)
+    assert not [t for _, t in log_of(state, second.run_id) if "DUP-000001" in t]
+    assert "left" not in second.counts and second.counts["checked"] == 1
+
+
+async def test_statuses_beyond_the_seeds_are_kept_as_they_are_and_alerted(editor, state, sandbox, transferred) -> None:
+    sandbox.piste.set_status(transferred["F-1"], "SERVICE_FAIT", "Service fait le 2 décembre")
+    sandbox.piste.set_status(transferred["F-2"], "PRISE_EN_COMPTE_DESTINATAIRE")
+    mailbox = Mailbox()
+    summary = await run(check_spec(ALERTER_RESPONSABLE_FACTURE=True, LISTE_ETATS_CHORUS_A_ALERTER="SERVICE_FAIT"),
+                        editor, state, mailbox)
+    assert summary.outcome is Outcome.OK, log_of(state, summary.run_id)
+    assert invoice_row(state, "F-1")["chorus_status"] == "SERVICE_FAIT"
+    assert invoice_row(state, "F-2")["chorus_status"] == "PRISE_EN_COMPTE_DESTINATAIRE"
+    assert [m.subject for m in mailbox.sent] == ["Invoice F-1: CHORUS PRO status SERVICE_FAIT"]
+    # Not final: a later change is still followed.
+    sandbox.piste.set_status(transferred["F-2"], "MANDATEE")
+    await run(check_spec(), editor, state)
+    assert invoice_row(state, "F-2")["chorus_status"] == "MANDATEE"
+
+
+async def test_a_status_no_list_has_is_stored_as_it_is(editor, state, sandbox, transferred) -> None:
+    """A status the service adds tomorrow: stored and shown as CHORUS PRO writes it, the batch carries on."""
+    invoice = sandbox.piste.set_status(transferred["F-3"], "MISE_A_DISPOSITION")
+    invoice.history[-1].code = "NOUVEAU_STATUT_2027"  # beyond today's description, as a future service may answer
+    summary = await run(check_spec(), editor, state)
+    assert summary.outcome is Outcome.OK, log_of(state, summary.run_id)
+    assert invoice_row(state, "F-3")["chorus_status"] == "NOUVEAU_STATUT_2027"
+
+
 async def test_only_listed_statuses_alert(editor, state, sandbox, transferred) -> None:
     sandbox.piste.set_status(transferred["F-1"], "MISE_A_DISPOSITION")
     sandbox.piste.set_status(transferred["F-3"], "SUSPENDUE", "Pièce manquante")
@@ -152,13 +191,20 @@ async def test_batch_pwd_never_appears_anywhere(editor, state, sandbox, transfer
     assert BATCH_PASSWORD.encode() not in state.path.read_bytes()
 
 
-def test_liste_etats_refuses_anything_but_the_eleven_statuses(editor) -> None:
+def test_liste_etats_refuses_what_chorus_pro_does_not_have(editor) -> None:
     from akadmin_tui.settings.editor import ChangeRefused
 
-    with pytest.raises(ChangeRefused, match="among DEPOSEE"):
+    with pytest.raises(ChangeRefused, match=r"among the CHORUS PRO invoice statuses \(DEPOSEE.*'PAYEE' is not one"):
         editor.create(schema.BATCHES, "BAD", {"label": "x", "template": "CheckFacturesClientChorus",
                                               "BATCH_USER": "u", "BATCH_PWD": "p", "BATCH_MAIL": "a@b.example",
                                               "LISTE_ETATS_CHORUS_A_ALERTER": "REJETEE;PAYEE"})
+
+
+def test_liste_etats_accepts_statuses_beyond_the_seeds_eleven(editor) -> None:
+    editor.create(schema.BATCHES, "WIDE", {"label": "x", "template": "CheckFacturesClientChorus",
+                                           "BATCH_USER": "u", "BATCH_PWD": "p", "BATCH_MAIL": "a@b.example",
+                                           "LISTE_ETATS_CHORUS_A_ALERTER": "SERVICE_FAIT;A_COMPLETER;TRANSMISE_MOA"})
+    assert editor.values(schema.BATCHES, "WIDE")["LISTE_ETATS_CHORUS_A_ALERTER"] == "SERVICE_FAIT;A_COMPLETER;TRANSMISE_MOA"
 
 
 def test_required_parameters_missing_refuse_the_batch(editor) -> None:

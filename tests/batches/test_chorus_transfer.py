@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from akadmin_tui.batches.runtime import Outcome
 from akadmin_tui.batches.state import StateStore, state_path_for
 from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
@@ -57,9 +59,10 @@ async def test_outbox_files_are_imported_and_deposited(editor, state, sandbox, t
     assert sandbox.piste.invoice_by_number(ACME_LOGIN, "F-OUT-1") is not None
 
 
-async def test_a_429_storm_slows_the_batch_down_and_it_finishes(editor, state, sandbox, tmp_path) -> None:
+@pytest.mark.parametrize("as_date", [False, True], ids=["seconds", "http-date"])
+async def test_a_429_storm_slows_the_batch_down_and_it_finishes(editor, state, sandbox, tmp_path, as_date) -> None:
     import_samples(state, tmp_path, [f"F-STORM-{n}" for n in range(3)])
-    sandbox.piste.set_fault(Fault.BURST_429, retry_after_s=1)
+    sandbox.piste.set_fault(Fault.BURST_429, retry_after_s=1, retry_after_date=as_date)
     threading.Timer(1.5, sandbox.piste.set_fault, args=(Fault.NONE,)).start()
     started = time.monotonic()
     summary = await run(transfer_spec(), editor, state)

@@ -244,9 +244,7 @@ def _deposit_body(**changes: object) -> dict:
     ("factures/v1/deposer/flux", _deposit_body(fichierFlux=None)),
     ("factures/v1/deposer/flux", _deposit_body(nomFichier="x" * 47 + ".xml")),
     ("factures/v1/deposer/flux", _deposit_body(nomFichier=None)),
-    ("factures/v1/deposer/flux", _deposit_body(syntaxeFlux="IN_DP_E1_PDF")),
-    ("factures/v1/deposer/flux", _deposit_body(avecSignature="non")),
-    ("factures/v1/deposer/flux", ["not", "an", "object"]),
+    ("factures/v1/deposer/flux", _deposit_body(syntaxeFlux="IN_DP_E1_XCBL")),
     ("transverses/v1/consulterCRDetaille", {"numeroFluxDepot": "CPP0000000000000000009999"}),
     ("transverses/v1/consulterCR", {}),
     ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": {"nbResultatsParPage": 501}}),
@@ -309,9 +307,61 @@ def test_the_current_status_date_range(piste, api):
     assert [r["numeroFacture"] for r in since["listeFactures"]] == [second.number]
     before = api.search({"periodeDateHeureEtatCourantAu": first.status_at.isoformat()})
     assert [r["numeroFacture"] for r in before["listeFactures"]] == [first.number, third.number]
-    today = second.status_at.astimezone().date().isoformat()
-    assert api.search({"periodeDateHeureEtatCourantDu": today, "periodeDateHeureEtatCourantAu": today,
-                       "statutCourant": ["MISE_EN_PAIEMENT"]})["parametresRetour"]["total"] == 1
+    day = second.status_at.astimezone().date().isoformat()
+    assert api.search({"periodeDateHeureEtatCourantDu": f"{day}T00:00:00", "periodeDateHeureEtatCourantAu":
+                       f"{day}T23:59:59.999999", "statutCourant": ["MISE_EN_PAIEMENT"]})["parametresRetour"]["total"] == 1
+
+
+def test_rows_come_sorted_on_the_sort_column(piste, api):
+    created = piste.seed_invoices(ACME, 3, prefix="Z-") + piste.seed_invoices(ACME, 2, prefix="A-")
+    paging = {"triColonne": "NumeroFacture", "triSens": "Ascendant", "nbResultatsParPage": 10}
+    rows = api.search({"rechercheFactureParFournisseur": paging})["listeFactures"]
+    assert [r["numeroFacture"] for r in rows] == sorted(i.number for i in created)
+    paging["triSens"] = "Descendant"
+    rows = api.search({"rechercheFactureParFournisseur": paging})["listeFactures"]
+    assert [r["numeroFacture"] for r in rows] == sorted((i.number for i in created), reverse=True)
+
+
+# One request per rule of the published models (betagouv/api.gouv.fr api-chorus-pro.json; go-choruspro for the
+# transverses calls): each is refused as the real service refuses it, 400 "Requête mal formulée", nothing done.
+@pytest.mark.parametrize("path, body, named", [
+    ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": {"triColonne": "IdentifiantFactureCPP"}},
+     "triColonne"),
+    ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": {"triSens": "ASC"}}, "triSens"),
+    ("factures/v1/rechercher/fournisseur", {"typeFacture": "FACTURE_SIMPLE"}, "typeFacture"),
+    ("factures/v1/rechercher/fournisseur", {"modeDepot": "API"}, "modeDepot"),
+    ("factures/v1/rechercher/fournisseur", {"numeroFactures": "F-1"}, "propriété inconnue"),
+    ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": {"taillePage": 10}},
+     "rechercheFactureParFournisseur.taillePage"),
+    ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": {"nbResultatsParPage": "10"}},
+     "nbResultatsParPage"),
+    ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": {"pageResultatDemandee": 1.5}},
+     "pageResultatDemandee"),
+    ("factures/v1/rechercher/fournisseur", {"rechercheFactureParFournisseur": []}, "objet JSON attendu"),
+    ("factures/v1/rechercher/fournisseur", {"rejetTraite": "false"}, "rejetTraite"),
+    ("factures/v1/rechercher/fournisseur", {"montantTTCMin": "10"}, "montantTTCMin"),
+    ("factures/v1/rechercher/fournisseur", {"periodeDateDepotDu": "2026-12-03"}, "periodeDateDepotDu"),
+    ("factures/v1/rechercher/fournisseur", {"idUtilisateurCreateur": [1, "2"]}, "idUtilisateurCreateur[1]"),
+    ("factures/v1/rechercher/fournisseur", {"idFournisseur": 2 ** 63}, "idFournisseur"),
+    ("factures/v1/deposer/flux", {**_deposit_body(), "syntaxeFlux": "IN_DP_E1_PDF"}, "syntaxeFlux"),
+    ("factures/v1/deposer/flux", {**_deposit_body(), "avecSignature": "non"}, "avecSignature"),
+    ("factures/v1/deposer/flux", {**_deposit_body(), "typeFlux": "FACTURE"}, "typeFlux"),
+    ("factures/v1/deposer/flux", ["not", "an", "object"], "objet JSON attendu"),
+    ("factures/v1/consulter/historique", {"idFacture": "4300001"}, "idFacture"),
+    ("factures/v1/consulter/historique", {"idFacture": 4300001, "paramRechercheHistoStatuts":
+                                          {"triSensListeHistoStatut": "Croissant"}}, "triSensListeHistoStatut"),
+    ("factures/v1/consulter/historique", {"idFacture": 4300001, "nbResultatsMaximum": 2 ** 31}, "nbResultatsMaximum"),
+    ("transverses/v1/consulterCRDetaille", {"numeroFluxDepot": "CPP1", "numeroFlux": "CPP1"}, "numeroFlux"),
+    ("transverses/v1/consulterCRDetaille", {"numeroFluxDepot": 12}, "numeroFluxDepot"),
+    ("transverses/v1/recuperer/structures/actives/fournisseur", {"siret": "73282932000074"}, "siret"),
+])
+def test_a_body_the_published_models_do_not_allow_is_malformed(piste, api, path, body, named):
+    answer = api.post(path, body)
+    assert answer.status_code == 400, answer.text
+    label = answer.json()["libelle"]
+    assert label.startswith("Requête mal formulée") and named in label
+    assert answer.json()["codeRetour"] != 0
+    assert piste.flows == {}
 
 
 def test_integration_waits_for_its_delay(piste, api):

@@ -76,6 +76,15 @@ async def test_retry_after_is_honoured_then_the_call_succeeds() -> None:
     assert session.throttled == 1 and session.calls == 3
 
 
+async def test_retry_after_as_an_http_date_is_honoured() -> None:
+    """RFC 9110 lets Retry-After be a date; it is measured against the answer's own Date header."""
+    throttled = {"Retry-After": "Thu, 03 Dec 2026 10:00:42 GMT", "Date": "Thu, 03 Dec 2026 10:00:00 GMT"}
+    answers = [httpx.Response(429, headers=throttled, json={}), httpx.Response(200, json={"codeRetour": 0})]
+    session, clock = session_with(lambda request: answers.pop(0))
+    await session.call("factures/v1/rechercher/fournisseur", {})
+    assert 42.0 in clock.slept and 7 not in clock.slept
+
+
 async def test_retries_stop_after_retry_count() -> None:
     session, clock = session_with(lambda request: httpx.Response(500, json={"message": "boom"}), retries=2)
     with pytest.raises(ChorusError, match="failed 3 time"):
