@@ -153,7 +153,7 @@ def _google(key_field: str, label: str, test):
         name = "place_autocomplete" if key_field == "place_autocomplete_key" else "distance_matrix"
         if not values.get(key_field):
             return _refused(name, f"No '{label}' is saved.")
-        account = google_maps.GoogleMapsAccount(values["api_url"], values[key_field])
+        account = google_maps.GoogleMapsAccount.from_settings(values, values[key_field])
         return await test(account, client, on_step=on_step)
     return run
 
@@ -293,8 +293,8 @@ async def _try_receipt(editor: SettingsEditor, inputs: list[str], client: httpx.
 
 async def _try_distance(editor: SettingsEditor, inputs: list[str], client: httpx.AsyncClient) -> str:
     values = editor.values(schema.GOOGLE_API)
-    places = google_maps.GoogleMapsAccount(values["api_url"], values.get("place_autocomplete_key") or "")
-    matrix = google_maps.GoogleMapsAccount(values["api_url"], values.get("distance_matrix_key") or "")
+    places = google_maps.GoogleMapsAccount.from_settings(values, values.get("place_autocomplete_key"))
+    matrix = google_maps.GoogleMapsAccount.from_settings(values, values.get("distance_matrix_key"))
     if not (places.key and matrix.key):
         raise TryFailed("Save both API keys first.")
     try:

@@ -136,7 +136,9 @@ class Sandbox:
                                              "graph_url": self.microsoft.graph_url})
         editor.apply(schema.UNIVERSIGN, None, {"url": self.universign.rpc_url})
         editor.apply(schema.AKUITEO_CONNECT, None, {"bridge_url": self.bridge.api_url})
-        editor.apply(schema.GOOGLE_API, None, {"api_url": self.google_maps.api_url})
+        editor.apply(schema.GOOGLE_API, None, {"api_url": self.google_maps.api_url,
+                                               "places_url": self.google_maps.places_url,
+                                               "routes_url": self.google_maps.routes_url})
         editor.apply(schema.GMAIL, None, {"credential_key_path": str(self.write_gmail_key(folder))})
         editor.apply(schema.ACCOUNTING, "INQOM", {"auth_url": self.inqom.auth_url, "documents_url": self.inqom.api_url})
         # The emulators' tokens live as long as they do: the demo is authorised afresh at each start.

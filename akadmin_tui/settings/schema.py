@@ -423,6 +423,14 @@ _g_matrix = Field("distance_matrix_enabled", "Enable Distance Matrix API", Kind.
 _g_matrix_key = Field("distance_matrix_key", "Distance Matrix API Key", Kind.SECRET, None,
                       "Specify the Distance Matrix API Key. The API key is provided by Google from "
                       "https://console.cloud.google.com/.")
+_g_generation = Field(
+    "api_generation", "API generation", Kind.CHOICE, "new",
+    "Which generation of Google's APIs the keys are used with. new: Places API (New) and the Routes API, "
+    "the key sent in a header. legacy: the legacy Place Autocomplete and Distance Matrix web services, the "
+    "key in the URL; Google no longer lets new projects enable them, so keys created since 2026 only work "
+    "with new. Choose legacy only for a key of an older project that has the legacy APIs enabled; the "
+    "Test says when a key works with the other generation.",
+    choices=("new", "legacy"))
 
 GOOGLE_API = Section(
     id="google_api",
@@ -434,9 +442,15 @@ GOOGLE_API = Section(
         "kilometers. Place Autocomplete can be used without Distance Matrix; Distance Matrix "
         "cannot be used alone."
     ),
-    fields=(_g_place, _g_place_key, _g_matrix, _g_matrix_key,
+    fields=(_g_place, _g_place_key, _g_matrix, _g_matrix_key, _g_generation,
             Field("api_url", "Google Maps API URL", Kind.URL, "https://maps.googleapis.com",
-                  "Base URL of the Google Maps web services; change it only for a test platform.")),
+                  "Base URL of the Google Maps web services; change it only for a test platform."),
+            Field("places_url", "Places API (New) URL", Kind.URL, "https://places.googleapis.com",
+                  "Base URL of Places API (New), used when API generation is new; change it only for a "
+                  "test platform."),
+            Field("routes_url", "Routes API URL", Kind.URL, "https://routes.googleapis.com",
+                  "Base URL of the Routes API, used when API generation is new; change it only for a "
+                  "test platform.")),
     rules=(
         needs(_g_matrix, _g_place),
         required_when([_g_place_key], [_g_place]),
