@@ -43,7 +43,7 @@ def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
     rows = ctx.state.query(
         "SELECT id, company, number, chorus_id, chorus_status, manager_email, customer, amount, currency FROM invoices "
         f"WHERE company IN ({placeholders(companies)}) AND (chorus_id IS NOT NULL OR (flow_number IS NOT NULL AND "
-        f"transfer_state NOT IN ({placeholders(FLOW_NOT_INTEGRATED)}))) "
+        f"transfer_state NOT IN ({placeholders(list(FLOW_NOT_INTEGRATED))}))) "
         f"AND chorus_status NOT IN ({placeholders(list(FINAL_STATUSES))}) ORDER BY id",
         (*companies, *FLOW_NOT_INTEGRATED, *FINAL_STATUSES))
     return [InFlight(r["id"], r["company"], r["number"], r["chorus_id"], r["chorus_status"],
@@ -55,7 +55,7 @@ def _leave_rejected_flows(ctx: RunContext, companies: list[str]) -> None:
     """Say once, in this run's log, which invoices leave the check because their flow was rejected."""
     rows = ctx.state.query(
         "SELECT id, company, number, flow_number, last_error FROM invoices WHERE chorus_id IS NULL AND "
-        f"flow_number IS NOT NULL AND transfer_state IN ({placeholders(FLOW_NOT_INTEGRATED)}) AND "
+        f"flow_number IS NOT NULL AND transfer_state IN ({placeholders(list(FLOW_NOT_INTEGRATED))}) AND "
         f"status_check_left_at = '' AND company IN ({placeholders(companies)}) ORDER BY id",
         (*FLOW_NOT_INTEGRATED, *companies))
     for row in rows:
