@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/akadmin demo
 
-## Run the whole test suite (what CI runs).
+## Run the code's checks, then the whole test suite (what CI runs).
 test: $(STAMP)
+	$(BIN)/ruff check akadmin_tui tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q
 
 ## Regenerate sample_config.toml from the demo values.
@@ -31,4 +33,4 @@ snapshots: $(STAMP)
 	$(BIN)/python -m pytest tests/snapshots --snapshot-update -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -10,14 +10,17 @@ from collections.abc import Callable
 from textual import on
 from textual.app import App
 from textual.binding import Binding
+from textual.dom import DOMNode
 
-from .screens.dialogs import ConfirmScreen
-from .screens.help import HelpScreen
+from .batches.state import StateError, StateStore, state_path_for
+from .dialogs.confirm import ConfirmScreen
+from .dialogs.help import HelpScreen
+from .messages import ConfigUnlocked
+from .preferences import PreferencesError, preferences_path, read_preferences
+from .sandbox.fleet import Sandbox
 from .screens.host_link import HostEvent, HostLink
 from .screens.main import MainScreen
 from .screens.unlock import UnlockScreen
-from .batches.state import StateError, StateStore, state_path_for
-from .sandbox.fleet import Sandbox
 from .settings.editor import SettingsEditor
 from .settings.lock import LockedError
 from .settings.session import ConfigOpener
@@ -31,9 +34,9 @@ class AkadminApp(App[int]):
     CSS_PATH = ["styles/app.tcss"]
     TITLE = "akadmin"
     BINDINGS = [
-        Binding("f1", "help", "Help", tooltip="Every key of the console"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help", tooltip="Every key of the console", id="akadmin.help"),
+        Binding("question_mark", "help", "Help", show=False, id="akadmin.help"),
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="akadmin.quit"),
     ]
 
     def __init__(self, opener: ConfigOpener, config: ConfigFile | None = None, *,
@@ -52,13 +55,29 @@ class AkadminApp(App[int]):
         self.sub_title = self.host_name
 
     def on_mount(self) -> None:
+        self.apply_keymap()
         if self.config is None:
             self.push_screen(UnlockScreen(self.opener))
         else:
             self.start(self.config)
 
-    @on(UnlockScreen.Unlocked)
-    def _unlocked(self, event: UnlockScreen.Unlocked) -> None:
+    def apply_keymap(self) -> None:
+        """Give bindings the keys the admin's ui.toml asks for; a bad file is reported once, then ignored."""
+        path = preferences_path()
+        try:
+            keymap = read_preferences(path).keymap
+        except PreferencesError as error:
+            self.notify(f"{error}. The default keys apply.", title="Keymap not applied", severity="warning",
+                        timeout=10)
+            return
+        unknown = sorted(set(keymap) - binding_ids())
+        if unknown:
+            self.notify(f"{path}: no binding has the id {', '.join(unknown)}; the other keys apply.",
+                        title="Keymap", severity="warning", timeout=10)
+        self.set_keymap({binding_id: keys for binding_id, keys in keymap.items() if binding_id not in unknown})
+
+    @on(ConfigUnlocked)
+    def _unlocked(self, event: ConfigUnlocked) -> None:
         self.start(event.config)
 
     def start(self, config: ConfigFile) -> None:
@@ -155,3 +174,15 @@ class AkadminApp(App[int]):
             question = (question + " " if question else "") + (
                 f"Batch(es) {', '.join(running)} are running here and will be stopped. Quit anyway?")
         self.push_screen(ConfirmScreen(question, yes="Quit"), lambda yes: self.exit(0) if yes else None)
+
+
+def binding_ids() -> set[str]:
+    """The ids of every binding of the console's App, screens and widgets (what a keymap may name)."""
+    ids: set[str] = set()
+    pending: list[type[DOMNode]] = [DOMNode]
+    while pending:
+        kind = pending.pop()
+        pending += kind.__subclasses__()
+        if kind.__module__.startswith("akadmin_tui."):
+            ids |= {binding.id for binding in vars(kind).get("BINDINGS", []) if isinstance(binding, Binding) and binding.id}
+    return ids

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from .settings import locations
-from .settings.session import ConfigOpener
 from .settings.lock import LockedError
+from .settings.session import ConfigOpener
 from .settings.store import ConfigError, backup_path_for
 from .settings.vault import VaultError
 

@@ -21,7 +21,7 @@ def main() -> None:
         # Invoices whose last status change is a day old, as in a real backlog.
         seeded = bench.sandbox.piste.seed_invoices(ACME_LOGIN, INVOICES, status="MISE_A_DISPOSITION",
                                                    age=dt.timedelta(days=1))
-        stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         with bench.state.transaction() as db:
             db.executemany(
                 "INSERT INTO invoices (company, number, file_path, file_name, file_sha256, syntax, transfer_state, "

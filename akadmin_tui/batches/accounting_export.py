@@ -10,51 +10,35 @@ import asyncio
 import csv
 import hashlib
 import io
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
+from ..connectors.accounting import connector_for
+from ..connectors.accounting.base import (
+    DUPLICATE,
+    KIND_LABELS,
+    AccountingConnector,
+    Delivered,
+    Delivery,
+    DeliveryContext,
+    DeliveryFailed,
+    Document,
+)
 from ..settings import schema
-from ..settings.accounting import BANK_STATEMENTS, DEFAULT_UPLOAD_PATH, FIELDS, INTEGRATIONS
+from ..settings.accounting import BANK_STATEMENTS, FIELDS, INTEGRATIONS, Integration
 from . import ubl_formats
 from .chorus_common import selected_companies
+from .queries import deliveries
 from .runtime import RunContext
 
-# Inqom's TypeScan of each kind of document (seed 004); expense reports go to expense-bills instead.
-TYPE_SCAN = {"sales_invoice": "Client", "purchase_invoice": "Supplier", "bank_statement": "Others"}
-KIND_LABELS = {"sales_invoice": "sales invoice", "purchase_invoice": "purchase invoice",
-               "expense_report": "expense report", "bank_statement": "bank statement"}
 FOLDERS = {"purchase_invoice": "purchases", "expense_report": "expenses"}
-OPEN_STATUSES = {"Received", "ToReview", "Processing"}
 ATTEMPTS_IN_A_RUN = 3
 RETRY_DELAY_S = 5.0
-DELIVERED_BY = {"inqom", "sftp", "email", "octopus"}  # Octopus takes documents at its dossier's mailbox
 INVOICE_KINDS = {"sales_invoice", "purchase_invoice"}  # what a configuration's UBL format applies to
-
-
-@dataclass(frozen=True)
-class Document:
-    """One document to deliver: what it is, a key that never changes for it, and its bytes."""
-
-    kind: str
-    source_key: str
-    file_name: str
-    content: bytes
-    reference: str
-    beneficiary: str = ""  # expense reports: who spent the money
-
-    @property
-    def sha256(self) -> str:
-        """The content's hash, kept with the delivery."""
-        return hashlib.sha256(self.content).hexdigest()
 
 
 def _stamp(ctx: RunContext) -> str:
     return ctx.now().isoformat(timespec="seconds")
-
-
-def expand(text: str, file_id: str) -> str:
-    """Replace the [accounting_file_id] variable of upload paths and e-mail subjects."""
-    return text.replace("[accounting_file_id]", file_id)
 
 
 async def run(ctx: RunContext) -> None:
@@ -77,68 +61,59 @@ async def run(ctx: RunContext) -> None:
         if config.get("terms_accepted") is not True:
             ctx.error(f"Company {company}: configuration {name} cannot deliver until its Terms of service are accepted.")
             continue
-        if integration is None or integration.name not in DELIVERED_BY:
+        connector = connector_for(integration)
+        if integration is None or connector is None or not connector.delivers:
             label = integration.label if integration else config.get("integration")
             ctx.warn(f"Company {company}: configuration {name} ({label}) — akadmin cannot deliver to it yet; nothing "
                      "was sent.")
             ctx.count("not deliverable")
             continue
-        if integration.name == "inqom":
-            await _reconcile_inqom(ctx, name, config)
+        target = DeliveryContext(ctx.editor, config, ctx.client, str(link.get("accounting_file_id") or ""),
+                                 str(link.get("name") or company), ctx.spec.code)
+        if connector.finds_deliveries:
+            await _reconcile(ctx, name, integration.label, connector, target)
         _report_interrupted(ctx, name)
-        documents = await asyncio.to_thread(_collect, ctx, company, name, config, folder)
-        await _deliver(ctx, company, name, config, str(link.get("accounting_file_id") or ""), documents)
-        if integration.name == "inqom":
-            await _follow_inqom(ctx, name, config)
+        documents = await asyncio.to_thread(_collect, ctx, company, name, integration, config, folder)
+        await _deliver(ctx, company, name, integration.label, connector, target, documents)
+        if connector.follows_statuses:
+            await _follow(ctx, name, integration.label, connector, target)
     ctx.progress(len(companies), len(companies))
 
 
-async def _reconcile_inqom(ctx: RunContext, name: str, config: dict) -> None:
-    """Inqom deliveries cut short: Inqom lists what it received by SourceId, so each is adopted or safely sent again."""
-    from ..connectors import inqom
-    from ..connectors.inqom_documents import InqomError
-
-    rows = ctx.state.query("SELECT id, file_name, source_key FROM accounting_deliveries WHERE configuration = ? AND "
-                           "kind != 'expense_report' AND state IN ('sending', 'in doubt') AND (run_id IS NULL OR run_id "
-                           "NOT IN (SELECT id FROM batch_runs WHERE outcome = 'running'))", (name,))
-    if not rows:
-        return
-    session = inqom.InqomSession(inqom.account_from(config), ctx.client)
-    for row in rows:
+async def _reconcile(ctx: RunContext, name: str, label: str, connector: AccountingConnector,
+                     target: DeliveryContext) -> None:
+    """Deliveries cut short that the package can look up by their source key: each is adopted or safely sent again."""
+    for row in deliveries.cut_short(ctx.state, name):
+        if row["kind"] not in connector.traced_kinds:
+            continue
         try:
-            found = await session.find_by_source(row["source_key"])
-        except InqomError as error:
-            ctx.warn(f"{row['file_name']}: cannot ask Inqom whether a cut-short delivery arrived ({error}).")
+            found = await connector.find_delivered(target, row["source_key"])
+        except DeliveryFailed as error:
+            ctx.warn(f"{row['file_name']}: cannot ask {label} whether a cut-short delivery arrived ({error}).")
             continue
         if found is None:
-            ctx.state.execute("UPDATE accounting_deliveries SET state = 'failed', last_error = ? WHERE id = ?",
-                              ("a previous run stopped before Inqom received it", row["id"]))
-            ctx.info(f"{row['file_name']}: a previous run stopped before Inqom received it; it is sent now.")
+            deliveries.mark_failed(ctx.state, row["id"], f"a previous run stopped before {label} received it")
+            ctx.info(f"{row['file_name']}: a previous run stopped before {label} received it; it is sent now.")
         else:
-            ctx.state.execute("UPDATE accounting_deliveries SET state = 'delivered', remote_id = ?, remote_status = ?, "
-                              "delivered_at = ? WHERE id = ?",
-                              (str(found.get("Id") or ""), str(found.get("Status") or ""), _stamp(ctx), row["id"]))
-            ctx.warn(f"{row['file_name']}: a previous run stopped after Inqom received it (document {found.get('Id')}): "
-                     "adopted, not sent again.")
+            deliveries.mark_adopted(ctx.state, row["id"], found.remote_id, found.status, _stamp(ctx))
+            ctx.warn(f"{row['file_name']}: a previous run stopped after {label} received it (document "
+                     f"{found.remote_id}): adopted, not sent again.")
             ctx.count("adopted")
 
 
 def _report_interrupted(ctx: RunContext, name: str) -> None:
     """Deliveries a stopped run left 'sending': maybe received, so never sent again without the admin."""
-    rows = ctx.state.query("SELECT id, file_name FROM accounting_deliveries WHERE configuration = ? AND state = 'sending' "
-                           "AND (run_id IS NULL OR run_id NOT IN (SELECT id FROM batch_runs WHERE outcome = 'running'))",
-                           (name,))
-    for row in rows:
-        ctx.state.execute("UPDATE accounting_deliveries SET state = 'in doubt' WHERE id = ?", (row["id"],))
+    for row in deliveries.interrupted(ctx.state, name):
+        deliveries.mark_in_doubt(ctx.state, row["id"])
         ctx.warn(f"{row['file_name']}: a previous run stopped while delivering it to {name}; it may have arrived, so it "
                  "is not sent again. Check with the accounting firm.")
         ctx.count("in doubt")
 
 
-def _collect(ctx: RunContext, company: str, name: str, config: dict, folder) -> list[Document]:
+def _collect(ctx: RunContext, company: str, name: str, integration: Integration, config: dict,
+             folder: object) -> list[Document]:
     """The company's documents this configuration takes and has not had yet."""
-    known = {row[0] for row in ctx.state.query("SELECT source_key FROM accounting_deliveries WHERE configuration = ? "
-                                               "AND state != 'failed'", (name,))}
+    known = deliveries.taken_sources(ctx.state, name)
     documents: list[Document] = []
     if config.get("document_type") == BANK_STATEMENTS:
         documents += _statements(ctx, company)
@@ -147,8 +122,7 @@ def _collect(ctx: RunContext, company: str, name: str, config: dict, folder) -> 
         if folder:
             documents += _folder_documents(ctx, Path(str(folder)).expanduser() / company)
     documents = [d for d in documents if d.source_key not in known]
-    integration = INTEGRATIONS.get(str(config.get("integration")))
-    if integration is not None and "ubl_format" in integration.fields:
+    if "ubl_format" in integration.fields:
         flavour = str(config.get("ubl_format") or FIELDS["ubl_format"].default)
         documents = _in_ubl_format(ctx, company, name, flavour, documents)
     return documents
@@ -175,8 +149,7 @@ def _in_ubl_format(ctx: RunContext, company: str, name: str, flavour: str, docum
 
 def _sales_invoices(ctx: RunContext, company: str) -> list[Document]:
     found = []
-    for row in ctx.state.query("SELECT id, number, file_path, file_name FROM invoices WHERE company = ? ORDER BY id",
-                               (company,)):
+    for row in deliveries.sales_invoice_files(ctx.state, company):
         try:
             content = Path(row["file_path"]).read_bytes()
         except OSError as error:
@@ -213,14 +186,11 @@ def _folder_documents(ctx: RunContext, root: Path) -> list[Document]:
 
 def _statements(ctx: RunContext, company: str) -> list[Document]:
     found = []
-    for statement in ctx.state.query("SELECT s.id, s.account_id, s.period_start, s.period_end, a.name, a.iban, a.currency "
-                                     "FROM statements s JOIN bank_accounts a ON a.id = s.account_id WHERE s.company = ? "
-                                     "ORDER BY s.id", (company,)):
+    for statement in deliveries.statements_of(ctx.state, company):
         out = io.StringIO()
         writer = csv.writer(out, delimiter=";")
         writer.writerow(["date", "label", "amount", "currency", "account", "iban"])
-        for line in ctx.state.query("SELECT date, label, amount, currency FROM bank_transactions WHERE statement_id = ? "
-                                    "ORDER BY date, id", (statement["id"],)):
+        for line in deliveries.statement_lines(ctx.state, statement["id"]):
             writer.writerow([line["date"], line["label"], line["amount"], line["currency"], statement["name"],
                              statement["iban"]])
         name = f"statement_{statement['account_id']}_{statement['period_start']}_{statement['period_end']}.csv"
@@ -229,172 +199,93 @@ def _statements(ctx: RunContext, company: str) -> list[Document]:
     return found
 
 
-def _claim(ctx: RunContext, company: str, name: str, document: Document) -> int | None:
-    """Record the delivery as 'sending' before anything leaves; None when another run has it."""
-    with ctx.state.transaction() as db:
-        row = db.execute("SELECT id, state FROM accounting_deliveries WHERE configuration = ? AND source_key = ?",
-                         (name, document.source_key)).fetchone()
-        if row is not None and row[1] != "failed":
-            return None
-        if row is None:
-            return int(db.execute(
-                "INSERT INTO accounting_deliveries (company, configuration, kind, source_key, file_name, file_sha256, "
-                "state, attempts, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)",
-                (company, name, document.kind, document.source_key, document.file_name, document.sha256, ctx.run_id,
-                 _stamp(ctx))).lastrowid)
-        db.execute("UPDATE accounting_deliveries SET state = 'sending', attempts = attempts + 1, run_id = ? WHERE id = ?",
-                   (ctx.run_id, row[0]))
-        return int(row[0])
-
-
-async def _deliver(ctx: RunContext, company: str, name: str, config: dict, file_id: str,
-                   documents: list[Document]) -> None:
+async def _deliver(ctx: RunContext, company: str, name: str, label: str, connector: AccountingConnector,
+                   target: DeliveryContext, documents: list[Document]) -> None:
     if not documents:
         ctx.info(f"Company {company}: nothing new for {name}.")
         return
     ctx.info(f"Company {company}: {len(documents)} document(s) to deliver to {name}.")
-    sender = _Sender(ctx, config, file_id, str(ctx.editor.values(schema.COMPANIES, company).get("name") or company))
+    sender = _Sender(ctx, label, connector.open_delivery(target))
     for document in documents:
         ctx.check_cancelled()
-        delivery = _claim(ctx, company, name, document)
+        delivery = deliveries.claim(ctx.state, company=company, configuration=name, kind=document.kind,
+                                    source_key=document.source_key, file_name=document.file_name,
+                                    sha256=document.sha256, run_id=ctx.run_id, stamp=_stamp(ctx))
         if delivery is None:
             continue
-        label = f"{KIND_LABELS[document.kind]} {document.file_name}"
-        outcome = await sender.send(document, label)
+        outcome = await sender.send(document)
         if outcome is None and sender.in_doubt:
-            ctx.state.execute("UPDATE accounting_deliveries SET state = 'in doubt', last_error = ? WHERE id = ?",
-                              (sender.last_error, delivery))
+            deliveries.mark_in_doubt(ctx.state, delivery, sender.last_error)
             ctx.count("in doubt")
             continue
         if outcome is None:
-            ctx.state.execute("UPDATE accounting_deliveries SET state = 'failed', last_error = ? WHERE id = ?",
-                              (sender.last_error, delivery))
+            deliveries.mark_failed(ctx.state, delivery, sender.last_error)
             ctx.count("failed")
             continue
-        remote_id, status, reason = outcome
-        state = "duplicate" if status == "Duplicate" else "delivered"
-        ctx.state.execute("UPDATE accounting_deliveries SET state = ?, remote_id = ?, remote_status = ?, remote_reason = ?, "
-                          "delivered_at = ?, last_error = '' WHERE id = ?",
-                          (state, remote_id, status, reason, _stamp(ctx), delivery))
+        state = "duplicate" if outcome.status == DUPLICATE else "delivered"
+        deliveries.mark_delivered(ctx.state, delivery, outcome=state, remote_id=outcome.remote_id,
+                                  remote_status=outcome.status, remote_reason=outcome.reason, stamp=_stamp(ctx))
         if state == "duplicate":
-            ctx.warn(f"Company {company}: {label} — {name} already has it (Duplicate{': ' + reason if reason else ''}); "
-                     "not sent again.")
+            why = f": {outcome.reason}" if outcome.reason else ""
+            ctx.warn(f"Company {company}: {document.label} — {name} already has it (Duplicate{why}); not sent again.")
             ctx.count("duplicates")
         else:
-            ctx.info(f"Company {company}: {label} delivered to {name}" + (f" ({remote_id})" if remote_id else "") + ".")
+            where = f" ({outcome.remote_id})" if outcome.remote_id else ""
+            ctx.info(f"Company {company}: {document.label} delivered to {name}{where}.")
             ctx.count("delivered")
 
 
-def _delivery_errors() -> tuple[type[Exception], ...]:
-    """The errors a delivery reports in words (each connector has its own)."""
-    from ..connectors.inqom_documents import InqomError
-    from ..connectors.mail import MailError
-    from ..connectors.sftp import SftpError
-
-    return (InqomError, MailError, SftpError)
-
-
 class _Sender:
-    """Delivers one document through the configuration's integration, retrying what may work next time."""
+    """Delivers one document after the other, retrying what may work next time."""
 
-    def __init__(self, ctx: RunContext, config: dict, file_id: str, company_name: str) -> None:
+    def __init__(self, ctx: RunContext, label: str, delivery: Delivery) -> None:
         self.ctx = ctx
-        self.config = config
-        self.file_id = file_id
-        self.company_name = company_name
+        self.label = label  # the integration's
+        self.delivery = delivery
         self.last_error = ""
         self.in_doubt = False  # the last send may have been received although no answer came
-        self._inqom = None
 
-    async def send(self, document: Document, label: str) -> tuple[str, str, str] | None:
-        """(remote id, remote status, reason), or None with last_error set when it failed for this run."""
+    async def send(self, document: Document) -> Delivered | None:
+        """The package's answer, or None with last_error set when it failed for this run."""
+        label = document.label
         self.in_doubt = False
         for attempt in range(1, ATTEMPTS_IN_A_RUN + 1):
             try:
-                return await self._send_once(document)
-            except _delivery_errors() as error:
-                retryable = getattr(error, "retryable", False)
+                return await self.delivery.send(document)
+            except DeliveryFailed as error:
                 self.last_error = str(error)
-                if getattr(error, "maybe_received", False):
+                if error.maybe_received:
                     # The answer was lost, not the document: sending again could deliver it twice.
                     self.in_doubt = True
-                    self.ctx.error(f"{label}: no answer ({self.last_error}); the next run asks Inqom whether it "
+                    self.ctx.error(f"{label}: no answer ({self.last_error}); the next run asks {self.label} whether it "
                                    "arrived before sending it again.")
                     return None
-                if retryable and attempt < ATTEMPTS_IN_A_RUN:
+                if error.retryable and attempt < ATTEMPTS_IN_A_RUN:
                     self.ctx.warn(f"{label}: {self.last_error} — attempt {attempt} of {ATTEMPTS_IN_A_RUN}, again in "
                                   f"{RETRY_DELAY_S:.0f} s.")
                     await asyncio.sleep(RETRY_DELAY_S)
                     continue
-                self.ctx.error(f"{label}: not delivered: {self.last_error}" + ("; the next run tries again." if retryable
-                                                                              else ""))
+                self.ctx.error(f"{label}: not delivered: {self.last_error}" + ("; the next run tries again."
+                                                                              if error.retryable else ""))
                 return None
         return None
 
-    async def _send_once(self, document: Document) -> tuple[str, str, str]:
-        integration = self.config.get("integration")
-        if integration == "inqom":
-            return await self._inqom_send(document)
-        if integration == "sftp":
-            from ..connectors import sftp
 
-            folder = expand(str(self.config.get("upload_path") or DEFAULT_UPLOAD_PATH), self.file_id)
-            paths = await sftp.upload(self.config, [(document.file_name, document.content)], remote_dir=folder)
-            return paths[0], "", ""
-        if integration in ("email", "octopus"):
-            return await self._mail(document, str(self.config.get("recipient_email") or self.config.get("mailbox_email")))
-        raise RuntimeError(f"no delivery for {integration}")
-
-    async def _mail(self, document: Document, recipient: str) -> tuple[str, str, str]:
-        from ..connectors.mail import OutgoingMail, send_mail
-
-        subject = f"[accounting_file_id] {KIND_LABELS[document.kind]} {document.reference}".strip()
-        where = await send_mail(self.ctx.editor, OutgoingMail(
-            to=(recipient,), subject=expand(subject, self.file_id).strip(),
-            body=f"{KIND_LABELS[document.kind].capitalize()} {document.reference}, sent by akadmin "
-                 f"(batch {self.ctx.spec.code}).\n", attachments=((document.file_name, document.content),)))
-        return f"e-mail to {recipient} via {where}", "", ""
-
-    async def _inqom_send(self, document: Document) -> tuple[str, str, str]:
-        from ..connectors import inqom
-
-        if self._inqom is None:
-            self._inqom = inqom.InqomSession(inqom.account_from(self.config), self.ctx.client)
-        if document.kind == "expense_report":
-            created = await self._inqom.upload_expense_bill(
-                document.file_name, document.content, beneficiary=document.beneficiary or self.company_name,
-                reference=document.reference)
-        else:
-            created = await self._inqom.upload_document(document.file_name, document.content,
-                                                        type_scan=TYPE_SCAN[document.kind], doc_ref=document.reference,
-                                                        source_id=document.source_key)
-        return (str(created.get("Id") or created.get("DocumentId") or ""), str(created.get("Status") or ""),
-                str(created.get("StatusReason") or ""))
-
-
-async def _follow_inqom(ctx: RunContext, name: str, config: dict) -> None:
-    """Inqom's status of each delivered document still being processed, with its reason."""
-    from ..connectors import inqom, inqom_documents
-
-    rows = ctx.state.query("SELECT id, file_name, remote_id, remote_status FROM accounting_deliveries WHERE "
-                           "configuration = ? AND state = 'delivered' AND remote_id != '' AND remote_status IN "
-                           f"({', '.join('?' * len(OPEN_STATUSES))})", (name, *sorted(OPEN_STATUSES)))
-    if not rows:
-        return
-    session = inqom.InqomSession(inqom.account_from(config), ctx.client)
-    for row in rows:
+async def _follow(ctx: RunContext, name: str, label: str, connector: AccountingConnector,
+                  target: DeliveryContext) -> None:
+    """The package's status of each delivered document still being processed, with its reason."""
+    for row in deliveries.being_processed(ctx.state, name, connector.open_statuses):
         ctx.check_cancelled()
         try:
-            found = await session.document(row["remote_id"])
-        except Exception as error:  # noqa: BLE001 - InqomError carries its words
-            ctx.warn(f"{row['file_name']}: its Inqom status cannot be read ({error}); looked at again next run.")
+            found = await connector.remote_status(target, row["remote_id"])
+        except Exception as error:  # noqa: BLE001 - the connector's error carries its words
+            ctx.warn(f"{row['file_name']}: its {label} status cannot be read ({error}); looked at again next run.")
             continue
-        status = str(found.get("Status") or "")
-        reason = inqom_documents.describe_status(found) if status else ""
+        status, reason = found.status, found.reason
         if status and status != row["remote_status"]:
-            state = "duplicate" if status == "Duplicate" else "delivered"
-            ctx.state.execute("UPDATE accounting_deliveries SET remote_status = ?, remote_reason = ?, state = ? WHERE id = ?",
-                              (status, reason, state, row["id"]))
-            level = ctx.warn if status in ("Duplicate", "Deleted", "ManualProcessing") else ctx.info
-            level(f"{row['file_name']}: Inqom status {row['remote_status']} → {status}" + (f" — {reason}" if reason else ""))
+            state = "duplicate" if status == DUPLICATE else "delivered"
+            deliveries.record_status(ctx.state, row["id"], outcome=state, remote_status=status, remote_reason=reason)
+            level = ctx.warn if status in connector.alarming_statuses else ctx.info
+            said = f" — {reason}" if reason else ""
+            level(f"{row['file_name']}: {label} status {row['remote_status']} → {status}{said}")
             ctx.count("status changes")

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from dataclasses import dataclass
 
 from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
+from ..connectors.mail import MailError, OutgoingMail
 from ..settings import schema
 from ..settings.batch_params import split_list
 from ..settings.chorus_statuses import FINAL_STATUSES
-from .chorus_common import ERP_DENIED, AccountGroup, group_by_setup, placeholders, selected_companies
-from ..connectors.mail import MailError, OutgoingMail
+from .chorus_common import ERP_DENIED, AccountGroup, group_by_setup, selected_companies
+from .queries import chorus, invoice_status
 from .runtime import RunContext
 
 # Statuses are asked for "changed since the last check", reaching this far back to absorb clock drift.
@@ -40,12 +40,8 @@ def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
     managers = {code: str(ctx.editor.values(schema.COMPANIES, code).get("invoice_manager_email") or "")
                 for code in companies}
     # A flow CHORUS PRO rejected created no invoice there: without an identifiantFactureCPP there is nothing to follow.
-    rows = ctx.state.query(
-        "SELECT id, company, number, chorus_id, chorus_status, manager_email, customer, amount, currency FROM invoices "
-        f"WHERE company IN ({placeholders(companies)}) AND (chorus_id IS NOT NULL OR (flow_number IS NOT NULL AND "
-        f"transfer_state NOT IN ({placeholders(list(FLOW_NOT_INTEGRATED))}))) "
-        f"AND chorus_status NOT IN ({placeholders(list(FINAL_STATUSES))}) ORDER BY id",
-        (*companies, *FLOW_NOT_INTEGRATED, *FINAL_STATUSES))
+    rows = invoice_status.in_flight(ctx.state, companies=companies, turned_down=FLOW_NOT_INTEGRATED,
+                                    final=FINAL_STATUSES)
     return [InFlight(r["id"], r["company"], r["number"], r["chorus_id"], r["chorus_status"],
                      r["manager_email"] or managers.get(r["company"], ""), r["customer"], r["amount"], r["currency"])
             for r in rows]
@@ -53,16 +49,10 @@ def _in_flight(ctx: RunContext, companies: list[str]) -> list[InFlight]:
 
 def _leave_rejected_flows(ctx: RunContext, companies: list[str]) -> None:
     """Say once, in this run's log, which invoices leave the check because their flow was rejected."""
-    rows = ctx.state.query(
-        "SELECT id, company, number, flow_number, last_error FROM invoices WHERE chorus_id IS NULL AND "
-        f"flow_number IS NOT NULL AND transfer_state IN ({placeholders(list(FLOW_NOT_INTEGRATED))}) AND "
-        f"status_check_left_at = '' AND company IN ({placeholders(companies)}) ORDER BY id",
-        (*FLOW_NOT_INTEGRATED, *companies))
+    rows = invoice_status.turned_down_flows(ctx.state, companies=companies, turned_down=FLOW_NOT_INTEGRATED)
     for row in rows:
         # Claimed first: two runs at once say it once between them.
-        if not ctx.state.execute("UPDATE invoices SET status_check_left_at = ? WHERE id = ? AND "
-                                 "status_check_left_at = ''", (ctx.now().isoformat(timespec="seconds"),
-                                                               row["id"])).rowcount:
+        if not invoice_status.claim_leaving(ctx.state, invoice_id=row["id"], at=ctx.now().isoformat(timespec="seconds")):
             continue
         ctx.warn(f"Invoice {row['number']} ({row['company']}): CHORUS PRO rejected its flow {row['flow_number']}"
                  + (f" ({row['last_error']})" if row["last_error"] else "")
@@ -75,16 +65,6 @@ def _watermark_key(ctx: RunContext, group: AccountGroup) -> str:
     """One watermark per PISTE application, setup (technical account) and batch: each sees its own invoices."""
     assert group.session is not None
     return f"{group.session.key}|{group.setup}|{ctx.spec.code}"
-
-
-def _watermark(ctx: RunContext, key: str) -> dt.datetime | None:
-    rows = ctx.state.query("SELECT checked_from FROM chorus_watermarks WHERE account = ?", (key,))
-    return dt.datetime.fromisoformat(rows[0][0]) if rows else None
-
-
-def _save_watermark(ctx: RunContext, key: str, when: dt.datetime) -> None:
-    ctx.state.execute("INSERT INTO chorus_watermarks (account, checked_from) VALUES (?, ?) ON CONFLICT(account) "
-                      "DO UPDATE SET checked_from = excluded.checked_from", (key, when.isoformat()))
 
 
 def _history_entries(answer: dict) -> list[dict]:
@@ -154,7 +134,7 @@ async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFl
     sirets = {code: str(ctx.editor.values(schema.COMPANIES, code).get("siret") or "") for code in group.companies}
     by_number = {inv.number: inv for inv in invoices if not inv.chorus_id}
     key = _watermark_key(ctx, group)
-    since = _watermark(ctx, key)
+    since = chorus.watermark(ctx.state, key)
     started = ctx.now()
     criteria: dict = {}
     if since is not None:
@@ -188,10 +168,11 @@ async def _check_group(ctx: RunContext, group: AccountGroup, invoices: list[InFl
             ctx.error(f"Invoice {invoice.number} ({invoice.company}): its history cannot be read: {error}")
             ctx.count("failed")
     if failed:
-        ctx.warn(f"Setup {group.setup}: the next run looks again from {criteria.get('periodeDateHeureEtatCourantDu') or 'the start'}, "
+        looks_from = criteria.get("periodeDateHeureEtatCourantDu") or "the start"
+        ctx.warn(f"Setup {group.setup}: the next run looks again from {looks_from}, "
                  "so the changes that failed are not skipped.")
     else:
-        _save_watermark(ctx, key, started)
+        chorus.save_watermark(ctx.state, key, started)
 
 
 async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlight, found: dict, alert: bool,
@@ -205,23 +186,22 @@ async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlig
     history_ids: list[tuple[int, str, str]] = []
     with ctx.state.transaction() as db:
         # Only from the status this run saw: a batch running at the same time may have recorded it already.
-        if not _update_invoice(db, invoice, chorus_id, status, str(found.get("dateHeureEtatCourant") or ""), erp, now):
+        if not invoice_status.move_status(db, invoice_id=invoice.id, seen=invoice.status, chorus_id=chorus_id,
+                                          status=status, status_at=str(found.get("dateHeureEtatCourant") or ""),
+                                          erp=erp, at=now):
             ctx.debug(f"Invoice {invoice.number}: updated by another run meanwhile.")
             return
         for entry in fresh:
             code = str(entry["histoStatutCode"])
             comment = str(entry.get("histoStatutCommentaire") or "")
-            cursor = db.execute(
-                "INSERT INTO invoice_status_history (invoice_id, status, status_at, comment, erp_status, run_id, "
-                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (invoice.id, code, str(entry.get("histoStatutDatePassage") or ""), comment,
-                 ERP_DENIED if code == REJECTED else "", ctx.run_id, now))
-            history_ids.append((int(cursor.lastrowid), code, comment))
+            history_id = invoice_status.add_history(
+                db, invoice_id=invoice.id, status=code, status_at=str(entry.get("histoStatutDatePassage") or ""),
+                comment=comment, erp=ERP_DENIED if code == REJECTED else "", run_id=ctx.run_id, at=now)
+            history_ids.append((history_id, code, comment))
             if alert and code in alerted and invoice.manager_email:
                 # Recorded as pending with the change itself, so a crash before the e-mail never loses it.
-                db.execute("INSERT INTO alerts (history_id, invoice_id, status, recipient, sent_at, run_id) "
-                           "VALUES (?, ?, ?, ?, '', ?)", (cursor.lastrowid, invoice.id, code, invoice.manager_email,
-                                                          ctx.run_id))
+                invoice_status.add_alert(db, history_id=history_id, invoice_id=invoice.id, status=code,
+                                         recipient=invoice.manager_email, run_id=ctx.run_id)
     reason = next((c for _, code, c in reversed(history_ids) if code == status and c), "") or str(
         found.get("commentaireEtatCourant") or "")
     ctx.info(f"Invoice {invoice.number} ({invoice.company}): {invoice.status or 'no status'} → {status}"
@@ -236,15 +216,6 @@ async def _apply_change(ctx: RunContext, session: ChorusSession, invoice: InFlig
                 await _alert(ctx, invoice, history_id, code, comment or reason)
 
 
-def _update_invoice(db: sqlite3.Connection, invoice: InFlight, chorus_id: str, status: str, status_at: str, erp: str,
-                    now: str) -> bool:
-    """Move the invoice from the status this run saw to `status`; False when it had moved already."""
-    return db.execute("UPDATE invoices SET chorus_id = ?, chorus_status = ?, chorus_status_at = ?, "
-                      "erp_status = CASE WHEN ? != '' THEN ? ELSE erp_status END, updated_at = ? "
-                      "WHERE id = ? AND chorus_status = ?",
-                      (chorus_id or None, status, status_at, erp, erp, now, invoice.id, invoice.status)).rowcount == 1
-
-
 async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: str, comment: str) -> None:
     """E-mail the invoice manager once for this status change (the alerts table remembers it)."""
     if not invoice.manager_email:
@@ -252,11 +223,7 @@ async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: st
                  f"(set one on the invoice, or the company's 'Invoice manager e-mail').")
         return
     # Claim the alert: two runs at once must not both send it.
-    claimed = ctx.state.execute(
-        "UPDATE alerts SET sent_at = ?, run_id = ? WHERE history_id = ? AND (sent_at = '' OR (sent_at LIKE 'sending:%' "
-        "AND run_id NOT IN (SELECT id FROM batch_runs WHERE outcome = 'running')))",
-        (f"sending:{ctx.run_id}", ctx.run_id, history_id)).rowcount
-    if not claimed:
+    if not invoice_status.claim_alert(ctx.state, history_id=history_id, run_id=ctx.run_id):
         return
     mail = OutgoingMail(
         to=(invoice.manager_email,),
@@ -273,21 +240,16 @@ async def _alert(ctx: RunContext, invoice: InFlight, history_id: int, status: st
     except MailError as error:
         ctx.error(f"Invoice {invoice.number}: the alert to {invoice.manager_email} could not be sent: {error}; "
                   "it is sent again on the next run.")
-        ctx.state.execute("UPDATE alerts SET sent_at = '' WHERE history_id = ?", (history_id,))
+        invoice_status.give_back_alert(ctx.state, history_id)
         return
-    ctx.state.execute("UPDATE alerts SET sent_at = ? WHERE history_id = ?",
-                      (ctx.now().isoformat(timespec="seconds"), history_id))
+    invoice_status.alert_sent(ctx.state, history_id=history_id, at=ctx.now().isoformat(timespec="seconds"))
     ctx.info(f"Invoice {invoice.number}: {invoice.manager_email} alerted ({status}).")
     ctx.count("alerts")
 
 
 async def _resend_pending_alerts(ctx: RunContext, companies: list[str], alerted: set[str]) -> None:
     """Alerts a previous run could not send (mail server down) go out now, still once each."""
-    rows = ctx.state.query(
-        "SELECT a.history_id, a.status, a.recipient, h.comment, i.id, i.company, i.number, i.chorus_id, "
-        "i.chorus_status, i.customer, i.amount, i.currency FROM alerts a JOIN invoice_status_history h ON "
-        "h.id = a.history_id JOIN invoices i ON i.id = a.invoice_id WHERE (a.sent_at = '' OR a.sent_at LIKE 'sending:%') "
-        f"AND i.company IN ({placeholders(companies)})", tuple(companies))
+    rows = invoice_status.unsent_alerts(ctx.state, companies=companies)
     for row in rows:
         if row["status"] in alerted:
             invoice = InFlight(row["id"], row["company"], row["number"], row["chorus_id"], row["chorus_status"],

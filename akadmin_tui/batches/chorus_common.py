@@ -9,6 +9,7 @@ from ..connectors.registry import chorus_account
 from ..settings import schema
 from ..settings.batch_params import DEFAULT_COMPANY, split_list
 from ..settings.resolve import resolve_chorus
+from .queries import chorus
 from .runtime import BatchFailure, Level, RunContext
 from .state import StateStore
 
@@ -25,15 +26,12 @@ class StateUsage:
         self.state = state
 
     def add(self, account: str, day: str, calls: int = 1) -> int:
-        with self.state.transaction() as db:
-            db.execute("INSERT INTO chorus_usage (account, day, calls) VALUES (?, ?, ?) ON CONFLICT(account, day) "
-                       "DO UPDATE SET calls = calls + excluded.calls", (account, day, calls))
-            return int(db.execute("SELECT calls FROM chorus_usage WHERE account = ? AND day = ?",
-                                  (account, day)).fetchone()[0])
+        """Count calls of `account` on `day`; returns the day's total."""
+        return chorus.add_calls(self.state, account=account, day=day, calls=calls)
 
     def used(self, account: str, day: str) -> int:
-        rows = self.state.query("SELECT calls FROM chorus_usage WHERE account = ? AND day = ?", (account, day))
-        return int(rows[0][0]) if rows else 0
+        """How many calls `account` made on `day`."""
+        return chorus.calls_made(self.state, account=account, day=day)
 
 
 def selected_companies(ctx: RunContext) -> list[str]:
@@ -85,8 +83,3 @@ def group_by_setup(ctx: RunContext, companies: list[str]) -> tuple[list[AccountG
         group.session = ChorusSession(account, ctx.client, rules, usage=usage,
                                       log=lambda level, text: ctx.log(Level(level), text))
     return list(groups.values()), skipped
-
-
-def placeholders(values: list) -> str:
-    """`?, ?, ?` for an SQL IN list."""
-    return ", ".join("?" for _ in values) or "NULL"

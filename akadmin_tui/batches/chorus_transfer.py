@@ -14,9 +14,9 @@ from pathlib import Path
 
 from ..connectors.chorus_api import ChorusError, ChorusSession, QuotaReached
 from ..settings import schema
-from .chorus_common import (ERP_DENIED, ERP_TO_TRANSMIT, ERP_TRANSMITTED, AccountGroup, group_by_setup, placeholders,
-                            selected_companies)
+from .chorus_common import ERP_DENIED, ERP_TO_TRANSMIT, ERP_TRANSMITTED, AccountGroup, group_by_setup, selected_companies
 from .invoices import scan_outbox
+from .queries import deposits
 from .runtime import RunContext
 from .state import invoice_files_dir
 
@@ -47,8 +47,7 @@ async def run(ctx: RunContext) -> None:
         await _import_outbox(ctx, Path(str(outbox)).expanduser(), companies)
     groups, skipped = group_by_setup(ctx, companies)
     for company, reason in skipped:
-        pending = ctx.state.query("SELECT COUNT(*) FROM invoices WHERE company = ? AND transfer_state = 'pending'",
-                                  (company,))[0][0]
+        pending = deposits.pending_count(ctx.state, company)
         if pending:
             ctx.warn(f"Company {company}: {pending} invoice(s) not transferred: {reason}.")
             ctx.count("skipped", pending)
@@ -93,10 +92,7 @@ async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
     """
     session = group.session
     assert session is not None
-    rows = ctx.state.query(
-        "SELECT d.id AS deposit_id, d.started_at, i.id, i.number, i.company FROM deposits d JOIN invoices i "
-        f"ON i.id = d.invoice_id WHERE d.state = 'sending' AND i.company IN ({placeholders(group.companies)})",
-        tuple(group.companies))
+    rows = deposits.unanswered(ctx.state, group.companies)
     for row in rows:
         ctx.check_cancelled()
         found = [f async for f in session.search({"numeroFacture": row["number"]})
@@ -104,12 +100,8 @@ async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
         if found:
             invoice = found[0]
             flow = str(invoice.get("numeroFluxDepot") or "")
-            with ctx.state.transaction() as db:
-                db.execute("UPDATE deposits SET state = 'adopted', flow_number = ?, answered_at = ?, message = ? "
-                           "WHERE id = ?", (flow, _stamp(ctx), "found in CHORUS PRO after an unanswered deposit",
-                                            row["deposit_id"]))
-                db.execute("UPDATE invoices SET transfer_state = 'deposited', status_check_left_at = '', "
-                           "flow_number = ?, updated_at = ? WHERE id = ?", (flow, _stamp(ctx), row["id"]))
+            deposits.adopted(ctx.state, deposit_id=row["deposit_id"], invoice_id=row["id"], flow=flow,
+                             message="found in CHORUS PRO after an unanswered deposit", at=_stamp(ctx))
             ctx.warn(f"Invoice {row['number']} ({row['company']}): its deposit got no recorded answer, but CHORUS PRO "
                      f"has it (flow {flow}): adopted, not sent again.")
             ctx.count("adopted")
@@ -124,9 +116,7 @@ async def _settle_unanswered(ctx: RunContext, group: AccountGroup) -> None:
 async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
     session = group.session
     assert session is not None
-    rows = ctx.state.query(
-        "SELECT id, company, number, file_path, file_name, syntax FROM invoices WHERE transfer_state = 'pending' "
-        f"AND company IN ({placeholders(group.companies)}) ORDER BY id", tuple(group.companies))
+    rows = deposits.pending(ctx.state, group.companies)
     total = len(rows)
     if total:
         ctx.info(f"Setup {group.setup}: {total} invoice(s) to deposit.")
@@ -141,14 +131,9 @@ async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
             ctx.count("failed")
             continue
         name = _flow_file_name(row["number"], row["file_name"])
-        with ctx.state.transaction() as db:
-            # Claim it: another transfer batch serving the same company may have taken it since the list was read.
-            claimed = db.execute("UPDATE invoices SET transfer_state = 'sending', erp_status = ?, updated_at = ? "
-                                 "WHERE id = ? AND transfer_state = 'pending'",
-                                 (ERP_TO_TRANSMIT, _stamp(ctx), row["id"])).rowcount
-            deposit_id = db.execute(
-                "INSERT INTO deposits (invoice_id, file_name, state, run_id, started_at) VALUES (?, ?, 'sending', ?, ?)",
-                (row["id"], name, ctx.run_id, _stamp(ctx))).lastrowid if claimed else None
+        # Claim it: another transfer batch serving the same company may have taken it since the list was read.
+        deposit_id = deposits.claim(ctx.state, invoice_id=row["id"], file_name=name, erp_status=ERP_TO_TRANSMIT,
+                                    run_id=ctx.run_id, at=_stamp(ctx))
         if deposit_id is None:
             ctx.debug(f"Invoice {row['number']}: taken by another run meanwhile.")
             continue
@@ -172,11 +157,8 @@ async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
                 ctx.count("refused")
             continue
         flow = str(answer.get("numeroFluxDepot") or "")
-        with ctx.state.transaction() as db:
-            db.execute("UPDATE deposits SET state = 'deposited', flow_number = ?, answered_at = ?, message = ? WHERE id = ?",
-                       (flow, _stamp(ctx), str(answer.get("libelle") or ""), deposit_id))
-            db.execute("UPDATE invoices SET transfer_state = 'deposited', status_check_left_at = '', flow_number = ?, "
-                       "last_error = '', updated_at = ? WHERE id = ?", (flow, _stamp(ctx), row["id"]))
+        deposits.deposited(ctx.state, deposit_id=deposit_id, invoice_id=row["id"], flow=flow,
+                           message=str(answer.get("libelle") or ""), at=_stamp(ctx))
         ctx.info(f"Invoice {row['number']} ({row['company']}): deposited as flow {flow}.")
         ctx.count("deposited")
     if total:
@@ -184,35 +166,25 @@ async def _deposit_pending(ctx: RunContext, group: AccountGroup) -> None:
 
 
 def _mark(ctx: RunContext, invoice_id: int, state: str, message: str) -> None:
-    ctx.state.execute("UPDATE invoices SET transfer_state = ?, last_error = ?, updated_at = ? WHERE id = ?",
-                      (state, message, _stamp(ctx), invoice_id))
+    deposits.set_transfer_state(ctx.state, invoice_id=invoice_id, transfer_state=state, message=message,
+                                at=_stamp(ctx))
 
 
 def _release(ctx: RunContext, deposit_id: int, invoice_id: int, message: str) -> None:
     """A deposit CHORUS PRO certainly did not receive: the invoice goes back to pending."""
-    with ctx.state.transaction() as db:
-        db.execute("UPDATE deposits SET state = 'not sent', answered_at = ?, message = ? WHERE id = ?",
-                   (_stamp(ctx), message, deposit_id))
-        db.execute("UPDATE invoices SET transfer_state = 'pending', last_error = ?, updated_at = ? WHERE id = ?",
-                   (message, _stamp(ctx), invoice_id))
+    deposits.not_sent(ctx.state, deposit_id=deposit_id, invoice_id=invoice_id, message=message, at=_stamp(ctx))
 
 
 def _refused(ctx: RunContext, deposit_id: int, invoice_id: int, message: str) -> None:
-    with ctx.state.transaction() as db:
-        db.execute("UPDATE deposits SET state = 'refused', answered_at = ?, message = ? WHERE id = ?",
-                   (_stamp(ctx), message, deposit_id))
-        db.execute("UPDATE invoices SET transfer_state = 'refused', erp_status = ?, last_error = ?, updated_at = ? "
-                   "WHERE id = ?", (ERP_DENIED, message, _stamp(ctx), invoice_id))
+    deposits.refused(ctx.state, deposit_id=deposit_id, invoice_id=invoice_id, erp_status=ERP_DENIED, message=message,
+                     at=_stamp(ctx))
 
 
 async def _follow_flows(ctx: RunContext, group: AccountGroup) -> None:
     """Deposited invoices: one paged search finds the integrated ones; only the others cost a flow report each."""
     session = group.session
     assert session is not None
-    rows = ctx.state.query(
-        "SELECT i.id, i.company, i.number, i.flow_number, MIN(d.started_at) AS since FROM invoices i JOIN deposits d "
-        "ON d.invoice_id = i.id WHERE i.transfer_state = 'deposited' AND "
-        f"i.company IN ({placeholders(group.companies)}) GROUP BY i.id ORDER BY i.id", tuple(group.companies))
+    rows = deposits.in_deposited_flows(ctx.state, group.companies)
     if not rows:
         return
     since = min(dt.datetime.fromisoformat(row["since"]) for row in rows) - dt.timedelta(hours=1)
@@ -227,7 +199,7 @@ async def _follow_flows(ctx: RunContext, group: AccountGroup) -> None:
         invoice = found.get((row["flow_number"], row["number"]))
         if invoice is not None:
             _integrated(ctx, row["id"], invoice)
-            ctx.state.execute("UPDATE deposits SET flow_state = 'IN_INTEGRE' WHERE flow_number = ?", (row["flow_number"],))
+            deposits.set_flow_state(ctx.state, flow_number=row["flow_number"], flow_state="IN_INTEGRE")
             ctx.info(f"Invoice {row['number']} ({row['company']}): integrated, identifiantFactureCPP "
                      f"{invoice.get('identifiantFactureCPP')} (its status is read by CheckFacturesClientChorus).")
             ctx.count("integrated")
@@ -239,13 +211,11 @@ async def _flow_report(ctx: RunContext, session: ChorusSession, row) -> None:
     """A deposited invoice CHORUS PRO does not list yet: its flow report says whether it was rejected."""
     report = await session.flow_report(row["flow_number"])
     state = str(report.get("etatCourantDepotFlux") or report.get("etatCourantFlux") or "")
-    ctx.state.execute("UPDATE deposits SET flow_state = ? WHERE flow_number = ?", (state, row["flow_number"]))
+    deposits.set_flow_state(ctx.state, flow_number=row["flow_number"], flow_state=state)
     if state == "IN_REJETE":
         errors = "; ".join(str(e.get("libelleErreurDP") or e) for e in report.get("listeErreurDP") or []) or \
             "; ".join(str(e.get("libelleErreur") or e) for e in report.get("listeErreurTechnique") or []) or "no reason given"
-        with ctx.state.transaction() as db:
-            db.execute("UPDATE invoices SET transfer_state = 'rejected', erp_status = ?, last_error = ?, "
-                       "updated_at = ? WHERE id = ?", (ERP_DENIED, errors, _stamp(ctx), row["id"]))
+        deposits.flow_rejected(ctx.state, invoice_id=row["id"], erp_status=ERP_DENIED, errors=errors, at=_stamp(ctx))
         ctx.error(f"Invoice {row['number']} ({row['company']}): flow {row['flow_number']} rejected: {errors}; "
                   f"ERP status {ERP_DENIED}.")
         ctx.count("rejected")
@@ -258,8 +228,5 @@ async def _flow_report(ctx: RunContext, session: ChorusSession, row) -> None:
 
 def _integrated(ctx: RunContext, invoice_id: int, invoice: dict) -> None:
     """The invoice has its identifiantFactureCPP; its CHORUS status, history and alerts are the status check's."""
-    with ctx.state.transaction() as db:
-        db.execute("UPDATE invoices SET transfer_state = 'integrated', chorus_id = ?, updated_at = ?, "
-                   "erp_status = CASE WHEN erp_status IN ('', ?) THEN ? ELSE erp_status END WHERE id = ?",
-                   (str(invoice.get("identifiantFactureCPP") or ""), _stamp(ctx), ERP_TO_TRANSMIT, ERP_TRANSMITTED,
-                    invoice_id))
+    deposits.integrated(ctx.state, invoice_id=invoice_id, chorus_id=str(invoice.get("identifiantFactureCPP") or ""),
+                        erp_before=ERP_TO_TRANSMIT, erp_after=ERP_TRANSMITTED, at=_stamp(ctx))

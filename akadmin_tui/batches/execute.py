@@ -9,17 +9,27 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
-from ..connectors.http import make_client
-from ..connectors.probe import MASK
-from ..connectors.registry import trusted_certificates
-from ..settings.batch_params import PARAMETERS
-from ..settings.editor import SettingsEditor
-from ..settings.lock import ConfigLock, LockedError
+from ..connectors.http import HttpClient, make_client
 from ..connectors.mail import MailError, OutgoingMail, send_mail
-from .runtime import (BatchCancelled, BatchFailure, BatchSpec, Listener, Outcome, RunContext, RunEvent, Runner,
-                      begin_run, end_run, host_label)
+from ..connectors.probe import MASK
+from ..settings.batch_params import PARAMETERS
+from ..settings.editor import SettingsEditor, trusted_certificates
+from ..settings.lock import ConfigLock, LockedError
+from .kinds import EventKind, Trigger
+from .queries import runs
+from .runtime import (
+    BatchCancelled,
+    BatchFailure,
+    BatchSpec,
+    Listener,
+    Outcome,
+    RunContext,
+    RunEvent,
+    Runner,
+    begin_run,
+    end_run,
+    host_label,
+)
 from .state import StateStore
 
 Mailer = Callable[[SettingsEditor, OutgoingMail], Awaitable[str]]
@@ -48,8 +58,8 @@ class RunSummary:
 
 def runner_for(template: str) -> Runner:
     """The code behind a template (imported late: each pulls its own connectors)."""
-    from . import accounting_export, catalog, check_invoices, chorus_transfer, signatures, statements
     from ..settings.batch_params import ACCOUNTING_EXPORT, CHECK_INVOICES, CHORUS_TRANSFER
+    from . import accounting_export, catalog, check_invoices, chorus_transfer, signatures, statements
 
     runners = {CHECK_INVOICES.name: check_invoices.run, CHORUS_TRANSFER.name: chorus_transfer.run,
                ACCOUNTING_EXPORT.name: accounting_export.run,
@@ -96,9 +106,9 @@ async def _mail_log(ctx: RunContext, spec: BatchSpec, outcome: Outcome, mailer: 
         ctx.info(f"Execution log e-mailed to {to} through {where}.")
 
 
-async def run_batch(spec: BatchSpec, *, editor: SettingsEditor, state: StateStore, trigger: str = "manual",
+async def run_batch(spec: BatchSpec, *, editor: SettingsEditor, state: StateStore, trigger: Trigger = Trigger.MANUAL,
                     listener: Listener | None = None, cancel: threading.Event | None = None,
-                    client: httpx.AsyncClient | None = None, mailer: Mailer | None = None,
+                    client: HttpClient | None = None, mailer: Mailer | None = None,
                     now: Callable[[], dt.datetime] | None = None) -> RunSummary:
     """Run `spec` once and record it; raises BatchBusy when it is already running, never anything else."""
     lock = batch_lock(state, spec.code)
@@ -107,7 +117,7 @@ async def run_batch(spec: BatchSpec, *, editor: SettingsEditor, state: StateStor
     except LockedError as error:
         who = error.holder.describe() if error.holder else "another process"
         raise BatchBusy(f"{spec.code} is already running, on {who}") from None
-    clock = now or (lambda: dt.datetime.now(dt.timezone.utc))
+    clock = now or (lambda: dt.datetime.now(dt.UTC))
     try:
         if client is None:
             async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
@@ -117,15 +127,15 @@ async def run_batch(spec: BatchSpec, *, editor: SettingsEditor, state: StateStor
         lock.release()
 
 
-async def _run(spec, editor, state, trigger, listener, cancel, client, mailer, clock) -> RunSummary:
+async def _run(spec: BatchSpec, editor: SettingsEditor, state: StateStore, trigger: Trigger,
+               listener: Listener | None, cancel: threading.Event | None, client: HttpClient, mailer: Mailer,
+               clock: Callable[[], dt.datetime]) -> RunSummary:
     started = clock()
     # This process holds the batch's lock: an earlier run of it still marked running was killed.
-    state.execute("UPDATE batch_runs SET outcome = ?, summary = ?, ended_at = started_at WHERE batch_code = ? AND outcome = ?",
-                  (Outcome.INTERRUPTED.value, "the process running it stopped before it ended", spec.code,
-                   Outcome.RUNNING.value))
+    runs.mark_batch_interrupted(state, spec.code)
     run_id = begin_run(state, spec, trigger, started)
     if listener is not None:
-        listener(RunEvent(run_id, spec.code, "started", text=trigger))
+        listener(RunEvent(run_id, spec.code, EventKind.STARTED, text=trigger))
     ctx = RunContext(spec, run_id, editor=editor, state=state, client=client, listener=listener, cancel=cancel,
                      now=clock, mailer=mailer)
     ctx.open_log_file()
@@ -158,7 +168,7 @@ async def _run(spec, editor, state, trigger, listener, cancel, client, mailer, c
         await _mail_log(ctx, spec, outcome, mailer)
     ctx.close()
     if listener is not None:
-        listener(RunEvent(run_id, spec.code, "finished", outcome=outcome.value, text=summary))
+        listener(RunEvent(run_id, spec.code, EventKind.FINISHED, outcome=outcome.value, text=summary))
     return RunSummary(run_id, spec.code, outcome, summary, dict(ctx.counts), ctx.errors)
 
 

@@ -18,7 +18,9 @@ from ..settings.editor import SettingsEditor
 from ..settings.lock import ConfigLock, LockedError, read_holder
 from .catalog import batch_specs
 from .execute import BatchBusy, RunSummary, batch_lock, run_batch
-from .planning import plan_first_run
+from .kinds import NoticeKind, Trigger
+from .planning import first_run
+from .queries.pauses import is_paused, set_paused
 from .runtime import BatchSpec, RunEvent, mark_interrupted
 from .state import StateStore
 
@@ -35,7 +37,13 @@ class HostNotice:
     """Something the host did on its own (a catch-up, a skipped overlap), for the log and the console."""
 
     code: str
+    kind: NoticeKind
     text: str
+
+    @property
+    def notable(self) -> bool:
+        """True when it tells of something that did not go as scheduled (worth interrupting the admin for)."""
+        return self.kind.notable
 
 
 Listener = Callable[[RunEvent | HostNotice], None]
@@ -91,8 +99,8 @@ class SchedulerHost:
                  now: Callable[[], dt.datetime] | None = None) -> None:
         self.editor = editor
         self.state = state
-        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
-        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc)
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.running: dict[str, Running] = {}
         self.specs: dict[str, BatchSpec] = {}
         self.listeners: list[Listener] = []
@@ -110,7 +118,7 @@ class SchedulerHost:
             raise HostBusy(f"the batches of {self.state.path} already run on {who}") from None
         interrupted = mark_interrupted(self.state, lambda code: _lock_is_free(self.state, code))
         if interrupted:
-            self._notify("", f"{interrupted} run(s) were interrupted when the previous host stopped.")
+            self._notify("", NoticeKind.INTERRUPTED, f"{interrupted} run(s) were interrupted when the previous host stopped.")
         self.scheduler.start()
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self.scheduler.add_job(self.sync_pauses, "interval", seconds=SYNC_EVERY_S, id=SYNC_JOB)
@@ -123,7 +131,7 @@ class SchedulerHost:
             running.cancel.set()
         tasks = [r.task for r in self.running.values()]
         if tasks:
-            done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
+            _done, pending = await asyncio.wait(tasks, timeout=STOP_GRACE_S)
             for task in pending:
                 task.cancel()
             if pending:
@@ -166,22 +174,18 @@ class SchedulerHost:
 
     def _missed(self, event) -> None:
         if event.job_id != SYNC_JOB:
-            self._notify(event.job_id, f"{event.job_id}: a scheduled run was skipped (the previous one was still "
-                                       "going on, or the host could not run it in time).")
-
-    def _last_run(self, code: str) -> dt.datetime | None:
-        rows = self.state.query("SELECT MAX(started_at) FROM batch_runs WHERE batch_code = ? AND trigger != 'manual'",
-                                (code,))
-        return dt.datetime.fromisoformat(rows[0][0]) if rows and rows[0][0] else None
+            self._notify(event.job_id, NoticeKind.SKIPPED, f"{event.job_id}: a scheduled run was skipped (the "
+                                                           "previous one was still going on, or the host could not "
+                                                           "run it in time).")
 
     def _plan(self, spec: BatchSpec, *, first_time: bool) -> None:
         if self.scheduler.get_job(spec.code):
             self.scheduler.remove_job(spec.code)
-        first = plan_first_run(spec, now=self.now(), last_run=self._last_run(spec.code))
+        first = first_run(spec, self.state, now=self.now())
         if first.at is None:
             return
         if spec.schedule.interval_s is not None:
-            trigger = IntervalTrigger(seconds=spec.schedule.interval_s, start_date=first.at, timezone=dt.timezone.utc)
+            trigger = IntervalTrigger(seconds=spec.schedule.interval_s, start_date=first.at, timezone=dt.UTC)
         else:
             trigger = spec.schedule.trigger()
         self.scheduler.add_job(self._fire, trigger, id=spec.code, args=[spec.code, first.catch_up],
@@ -190,7 +194,8 @@ class SchedulerHost:
         if self.is_paused(spec.code):
             self.scheduler.pause_job(spec.code)
         if first.catch_up or first_time:
-            self._notify(spec.code, f"{spec.code}: {first.reason}.")
+            kind = NoticeKind.CATCH_UP if first.catch_up else NoticeKind.PLANNED
+            self._notify(spec.code, kind, f"{spec.code}: {first.reason}.")
 
     def next_run(self, code: str) -> dt.datetime | None:
         """When the batch runs next on its own (None: on demand, paused or unknown)."""
@@ -201,17 +206,17 @@ class SchedulerHost:
 
     def is_paused(self, code: str) -> bool:
         """True when the batch's schedule is paused (it still runs when started by hand)."""
-        rows = self.state.query("SELECT paused FROM batch_control WHERE batch_code = ?", (code,))
-        return bool(rows and rows[0][0])
+        return is_paused(self.state, code)
 
     def set_paused(self, code: str, paused: bool) -> None:
         """Pause or resume a batch's schedule; remembered across restarts."""
         set_paused(self.state, code, paused)
         if self.scheduler.get_job(code):
             (self.scheduler.pause_job if paused else self.scheduler.resume_job)(code)
-        self._notify(code, f"{code}: schedule {'paused' if paused else 'resumed'}.")
+        self._notify(code, NoticeKind.PAUSED if paused else NoticeKind.RESUMED,
+                     f"{code}: schedule {'paused' if paused else 'resumed'}.")
 
-    def run_now(self, code: str, trigger: str = "manual") -> asyncio.Task:
+    def run_now(self, code: str, trigger: Trigger = Trigger.MANUAL) -> asyncio.Task:
         """Start a run now in the background; BatchBusy when the batch is already running."""
         spec = self.specs.get(code)
         if spec is None:
@@ -236,9 +241,10 @@ class SchedulerHost:
         if self.is_paused(code):
             return
         if code in self.running:
-            self._notify(code, f"{code}: a scheduled run was skipped, the previous one is still going on.")
+            self._notify(code, NoticeKind.SKIPPED,
+                         f"{code}: a scheduled run was skipped, the previous one is still going on.")
             return
-        trigger = "catch-up" if catch_up else "schedule"
+        trigger = Trigger.CATCH_UP if catch_up else Trigger.SCHEDULE
         if catch_up:
             # Later fires of this job are plain scheduled runs.
             job = self.scheduler.get_job(code)
@@ -247,14 +253,14 @@ class SchedulerHost:
         try:
             await self.run_now(code, trigger)
         except BatchBusy as error:
-            self._notify(code, f"{code}: scheduled run skipped: {error}.")
+            self._notify(code, NoticeKind.SKIPPED, f"{code}: scheduled run skipped: {error}.")
 
-    async def _execute(self, spec: BatchSpec, trigger: str, cancel: threading.Event) -> RunSummary | None:
+    async def _execute(self, spec: BatchSpec, trigger: Trigger, cancel: threading.Event) -> RunSummary | None:
         try:
             return await run_batch(spec, editor=self.editor, state=self.state, trigger=trigger,
                                    listener=self._emit, cancel=cancel)
         except BatchBusy as error:
-            self._notify(spec.code, str(error))
+            self._notify(spec.code, NoticeKind.BUSY, str(error))
             return None
 
     # --- listeners ---------------------------------------------------------------------------------
@@ -263,14 +269,8 @@ class SchedulerHost:
         for listener in list(self.listeners):
             listener(event)
 
-    def _notify(self, code: str, text: str) -> None:
-        self._emit(HostNotice(code, text))
-
-
-def set_paused(state: StateStore, code: str, paused: bool) -> None:
-    """Remember whether a batch's schedule is paused."""
-    state.execute("INSERT INTO batch_control (batch_code, paused) VALUES (?, ?) ON CONFLICT(batch_code) "
-                  "DO UPDATE SET paused = excluded.paused", (code, int(paused)))
+    def _notify(self, code: str, kind: NoticeKind, text: str) -> None:
+        self._emit(HostNotice(code, kind, text))
 
 
 __all__ = ["HostBusy", "HostNotice", "SchedulerHost", "host_holder", "host_lock", "read_holder", "set_paused"]

@@ -132,7 +132,7 @@ def _pdf_parts(data: bytes, name: str) -> _PdfParts:
         metadata = catalog.get("/Metadata")
         xmp = metadata.get_object().get_data() if metadata is not None else None
         associated = [_file_name(spec.get_object()) for spec in (catalog.get("/AF") or [])]
-    except Exception as error:  # pypdf raises many kinds of errors on damaged or encrypted files
+    except Exception as error:  # noqa: BLE001 - pypdf raises many kinds of errors on damaged or encrypted files
         raise InvoiceFileError(f"{name} is a PDF akadmin cannot read ({error or type(error).__name__}): "
                                f"{EXPECTED}") from None
     return _PdfParts(found, wanted, xml, xmp, associated)

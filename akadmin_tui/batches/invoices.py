@@ -13,6 +13,20 @@ from ..settings.fields import Field, Kind
 from ..settings.validate import FieldError, check_value
 from .files import write_private
 from .invoice_files import InvoiceFileError, load_invoice
+from .queries import invoices as invoice_table
+from .queries.invoices import (
+    NO_STATUS,
+    HistoryRow,
+    InvoiceDetail,
+    InvoiceFilter,
+    InvoiceRow,
+    KnownFile,
+    count_invoices,
+    filter_choices,
+    invoice,
+    list_invoices,
+    status_history,
+)
 from .state import StateStore
 
 IMPORTED = "imported"
@@ -34,7 +48,7 @@ class ImportOutcome:
 
 
 def _stamp(now: dt.datetime | None) -> str:
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).isoformat(timespec="seconds")
 
 
 def _input_problem(company: str, manager_email: str) -> str:
@@ -69,26 +83,23 @@ def import_invoice(state: StateStore, path: Path, company: str, *, manager_email
     try:
         # The check and the insert share one write transaction, so two imports of one number cannot both win.
         with state.transaction() as db:
-            existing = db.execute("SELECT id, file_sha256, file_name FROM invoices WHERE company = ? AND number = ?",
-                                  (company, document.number)).fetchone()
+            existing = invoice_table.find_by_number(db, company=company, number=document.number)
             if existing is not None:
                 return _duplicate(path, company, document.number, existing, sha256)
             copy = _write_copy(data, data_dir / company, f"{sha256}.{document.extension}")
-            cursor = db.execute(
-                "INSERT INTO invoices (company, number, issue_date, amount, currency, customer, customer_siret, "
-                "file_path, file_name, file_sha256, syntax, manager_email, transfer_state, erp_status, "
-                "imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '', ?, ?)",
-                (company, document.number, document.issue_date, document.amount, document.currency,
-                 document.customer, document.customer_siret, str(copy), path.name, sha256, document.syntax,
-                 manager_email, stamp, stamp))
+            invoice_id = invoice_table.insert_pending(
+                db, company=company, number=document.number, issue_date=document.issue_date, amount=document.amount,
+                currency=document.currency, customer=document.customer, customer_siret=document.customer_siret,
+                file_path=str(copy), file_name=path.name, file_sha256=sha256, syntax=document.syntax,
+                manager_email=manager_email, at=stamp)
     except OSError as error:
         return ImportOutcome(path, REFUSED, f"{path.name} is refused: akadmin cannot keep a copy in "
                                             f"{data_dir / company}: {error.strerror or error}")
     return ImportOutcome(path, IMPORTED, f"{path.name}: invoice {document.number} of {company} imported, "
-                                         f"{document.amount} {document.currency}, pending transfer", cursor.lastrowid)
+                                         f"{document.amount} {document.currency}, pending transfer", invoice_id)
 
 
-def _duplicate(path: Path, company: str, number: str, existing: tuple, sha256: str) -> ImportOutcome:
+def _duplicate(path: Path, company: str, number: str, existing: KnownFile, sha256: str) -> ImportOutcome:
     invoice_id, known_sha256, known_name = existing
     if known_sha256 == sha256:
         return ImportOutcome(path, ALREADY_IMPORTED, f"{path.name}: invoice {number} of {company} is already "
@@ -161,122 +172,7 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
-# --- Listing for the console ---------------------------------------------------------------------------------------
-
-NO_STATUS = ""  # the status filter value for invoices CHORUS PRO has not given a status yet
-_ROW_COLUMNS = ("id, company, number, issue_date, amount, currency, customer, manager_email, transfer_state, "
-                "flow_number, chorus_id, chorus_status, chorus_status_at, erp_status, last_error, updated_at")
-
-
-@dataclass(frozen=True)
-class InvoiceFilter:
-    """What the invoice list shows; None means no restriction.
-
-    `status` is compared with the CHORUS PRO status exactly; NO_STATUS ('') selects the invoices that have none
-    yet (not transferred, or transferred and not yet answered). `text` is a case-insensitive substring of the
-    invoice number or the customer's name.
-    """
-
-    company: str | None = None
-    status: str | None = None
-    text: str | None = None
-
-
-@dataclass(frozen=True)
-class InvoiceRow:
-    """One line of the invoice list."""
-
-    id: int
-    company: str
-    number: str
-    issue_date: str
-    amount: str
-    currency: str
-    customer: str
-    manager_email: str
-    transfer_state: str
-    flow_number: str | None
-    chorus_id: str | None
-    chorus_status: str
-    chorus_status_at: str
-    erp_status: str
-    last_error: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class InvoiceDetail(InvoiceRow):
-    """One invoice with everything recorded about it."""
-
-    customer_siret: str = ""
-    file_path: str = ""
-    file_name: str = ""
-    file_sha256: str = ""
-    syntax: str = ""
-    imported_at: str = ""
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """One CHORUS PRO status an invoice went through."""
-
-    status: str
-    status_at: str
-    comment: str
-    erp_status: str
-    recorded_at: str
-
-
-def _where(flt: InvoiceFilter, *, paging: bool = False) -> tuple[str, list[str]]:
-    clauses, params = [], []
-    if flt.company is not None:
-        # Company and status together use the (company, chorus_status) index, whose rows come in id order. For a
-        # page by company alone that index would sort every row of the company; '+' makes SQLite walk ids
-        # backwards instead, which stops after one page (there is no (company, id) index).
-        unindexed = paging and flt.status is None
-        clauses.append("+company = ?" if unindexed else "company = ?")
-        params.append(flt.company)
-    if flt.status is not None:
-        clauses.append("chorus_status = ?")
-        params.append(flt.status)
-    text = (flt.text or "").strip()
-    if text:
-        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
-        clauses.append("(number LIKE ? ESCAPE '\\' OR customer LIKE ? ESCAPE '\\')")
-        params += [pattern, pattern]
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def count_invoices(state: StateStore, flt: InvoiceFilter) -> int:
-    """How many invoices the filter selects."""
-    where, params = _where(flt)
-    return state.query(f"SELECT count(*) FROM invoices{where}", tuple(params))[0][0]
-
-
-def list_invoices(state: StateStore, flt: InvoiceFilter, offset: int = 0, limit: int = 100) -> list[InvoiceRow]:
-    """One page of the invoices the filter selects, newest first."""
-    where, params = _where(flt, paging=True)
-    rows = state.query(f"SELECT {_ROW_COLUMNS} FROM invoices{where} ORDER BY id DESC LIMIT ? OFFSET ?",
-                       (*params, max(limit, 0), max(offset, 0)))
-    return [InvoiceRow(*row) for row in rows]
-
-
-def invoice(state: StateStore, invoice_id: int) -> InvoiceDetail | None:
-    """The invoice with this id, or None."""
-    rows = state.query(f"SELECT {_ROW_COLUMNS}, customer_siret, file_path, file_name, file_sha256, syntax, "
-                       "imported_at FROM invoices WHERE id = ?", (invoice_id,))
-    return InvoiceDetail(*rows[0]) if rows else None
-
-
-def status_history(state: StateStore, invoice_id: int) -> list[HistoryRow]:
-    """The CHORUS PRO statuses of an invoice, oldest first."""
-    rows = state.query("SELECT status, status_at, comment, erp_status, recorded_at FROM invoice_status_history "
-                       "WHERE invoice_id = ? ORDER BY id", (invoice_id,))
-    return [HistoryRow(*row) for row in rows]
-
-
-def filter_choices(state: StateStore) -> tuple[list[str], list[str]]:
-    """The companies and the CHORUS PRO statuses found among invoices, sorted (NO_STATUS first when present)."""
-    # One pass over the (company, chorus_status) index, which covers both columns.
-    pairs = state.query("SELECT DISTINCT company, chorus_status FROM invoices")
-    return sorted({row[0] for row in pairs}), sorted({row[1] for row in pairs})
+# The console and the command line list invoices through this module.
+__all__ = ["ALREADY_IMPORTED", "IMPORTED", "NO_STATUS", "REFUSED", "HistoryRow", "ImportOutcome", "InvoiceDetail",
+           "InvoiceFilter", "InvoiceRow", "count_invoices", "filter_choices", "import_invoice", "invoice",
+           "list_invoices", "scan_outbox", "status_history"]

@@ -1,11 +1,14 @@
-"""When each batch runs next, decided from its schedule, its last run and the clock (no scheduler needed)."""
+"""When each batch runs next, decided from its schedule, its last scheduled run, its pause and the clock."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
+from .queries.pauses import is_paused
+from .queries.runs import last_scheduled_run
 from .runtime import BatchSpec
+from .state import StateStore
 
 MAX_COUNTED_MISSES = 1000
 
@@ -47,3 +50,20 @@ def plan_first_run(spec: BatchSpec, *, now: dt.datetime, last_run: dt.datetime |
         anchor = last_run if spec.schedule.interval_s is not None else None
         return FirstRun(spec.schedule.next_after(now, anchor), "next scheduled run")
     return FirstRun(spec.schedule.next_after(now), "first scheduled run")
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, in UTC, that plans are made with when no host gives its own."""
+    return dt.datetime.now(dt.UTC)
+
+
+def first_run(spec: BatchSpec, state: StateStore, *, now: dt.datetime) -> FirstRun:
+    """When a host starting `now` first runs the batch: from its last scheduled run (runs by hand never count)."""
+    return plan_first_run(spec, now=now, last_run=last_scheduled_run(state, spec.code))
+
+
+def next_run(spec: BatchSpec, state: StateStore, *, now: dt.datetime) -> dt.datetime | None:
+    """When a host starting `now` runs the batch on its own; None when it runs on demand or is paused."""
+    if is_paused(state, spec.code):
+        return None
+    return first_run(spec, state, now=now).at

@@ -14,14 +14,15 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TextIO
 
-import httpx
-
+from ..connectors.http import HttpClient
 from ..connectors.probe import MASK, secret_forms
 from ..settings import schema
 from ..settings.batch_params import DEFAULT_LOG_LEVELS, split_list
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Shape
 from ..settings.schedules import Schedule
+from .kinds import EventKind, Outcome, Trigger
+from .queries import runs
 from .state import StateStore
 
 
@@ -32,17 +33,6 @@ class Level(StrEnum):
     LOG = "LOG"
     WARN = "WARN"
     ERROR = "ERROR"
-
-
-class Outcome(StrEnum):
-    """How a run ended."""
-
-    RUNNING = "running"
-    OK = "ok"
-    ERRORS = "errors"  # it finished, but logged errors (some items failed)
-    FAILED = "failed"  # it stopped early on an error
-    CANCELLED = "cancelled"
-    INTERRUPTED = "interrupted"  # the host stopped while it ran (found on the next start)
 
 
 class BatchCancelled(Exception):
@@ -78,7 +68,7 @@ class RunEvent:
 
     run_id: int
     batch_code: str
-    kind: str  # "started", "log", "progress", "finished"
+    kind: EventKind
     level: str = ""
     text: str = ""
     done: int = 0
@@ -109,7 +99,7 @@ class RunContext:
     """What a runner uses: settings, state, parameters, an HTTP client, the log and progress."""
 
     def __init__(self, spec: BatchSpec, run_id: int, *, editor: SettingsEditor, state: StateStore,
-                 client: httpx.AsyncClient, listener: Listener | None = None,
+                 client: HttpClient, listener: Listener | None = None,
                  cancel: threading.Event | None = None, now: Callable[[], dt.datetime] | None = None,
                  mailer: Callable[..., Awaitable[str]] | None = None) -> None:
         self.spec = spec
@@ -123,7 +113,7 @@ class RunContext:
         self.warnings = 0
         self.lines: list[str] = []  # the run's log as written, for the error e-mail
         self.cancel = cancel or threading.Event()
-        self.now = now or (lambda: dt.datetime.now(dt.timezone.utc))
+        self.now = now or (lambda: dt.datetime.now(dt.UTC))
         self.mailer = mailer
         self._listener = listener
         self._seq = 0
@@ -170,8 +160,8 @@ class RunContext:
         text = self.redact(text)
         at = self.now()
         self._seq += 1
-        self.state.execute("INSERT INTO run_log (run_id, seq, at, level, text) VALUES (?, ?, ?, ?, ?)",
-                           (self.run_id, self._seq, at.isoformat(timespec="seconds"), level.value, text))
+        runs.add_log_line(self.state, run_id=self.run_id, seq=self._seq, at=at.isoformat(timespec="seconds"),
+                          level=level.value, text=text)
         line = f"{at:%Y-%m-%d %H:%M:%S} {level.value:<5} {text}"
         self.lines.append(line)
         for stream in (self._console, self._file):
@@ -181,7 +171,7 @@ class RunContext:
                     stream.flush()
                 except OSError:
                     pass  # a full disk must not stop the batch; the line is in the database
-        self._emit(RunEvent(self.run_id, self.spec.code, "log", level=level.value, text=text))
+        self._emit(RunEvent(self.run_id, self.spec.code, EventKind.LOG, level=level.value, text=text))
 
     def debug(self, text: str) -> None:
         """A DEBUG line."""
@@ -203,7 +193,7 @@ class RunContext:
 
     def progress(self, done: int, total: int) -> None:
         """Tell listeners how far the run is."""
-        self._emit(RunEvent(self.run_id, self.spec.code, "progress", done=done, total=total))
+        self._emit(RunEvent(self.run_id, self.spec.code, EventKind.PROGRESS, done=done, total=total))
 
     def count(self, name: str, n: int = 1) -> None:
         """Add to one of the run's counters (shown in the history)."""
@@ -230,28 +220,22 @@ def host_label() -> str:
     return f"{os.environ.get('USER', 'akadmin')}@{socket.gethostname()} (pid {os.getpid()})"
 
 
-def begin_run(state: StateStore, spec: BatchSpec, trigger: str, when: dt.datetime) -> int:
+def begin_run(state: StateStore, spec: BatchSpec, trigger: Trigger, when: dt.datetime) -> int:
     """Record the start of a run; returns its id."""
-    with state.transaction() as db:
-        cursor = db.execute(
-            "INSERT INTO batch_runs (batch_code, template, trigger, started_by, host, started_at) VALUES (?, ?, ?, ?, ?, ?)",
-            (spec.code, spec.template, trigger, spec.started_by, host_label(), when.isoformat(timespec="seconds")))
-        return int(cursor.lastrowid)
+    return runs.start_run(state, code=spec.code, template=spec.template, trigger=trigger, started_by=spec.started_by,
+                          host=host_label(), started_at=when.isoformat(timespec="seconds"))
 
 
 def end_run(state: StateStore, run_id: int, outcome: Outcome, summary: str, counts: dict[str, int],
             errors: int, warnings: int, when: dt.datetime) -> None:
     """Record how a run ended."""
-    state.execute("UPDATE batch_runs SET ended_at = ?, outcome = ?, summary = ?, counts = ?, errors = ?, warnings = ? "
-                  "WHERE id = ?", (when.isoformat(timespec="seconds"), outcome.value, summary,
-                                   json.dumps(counts, sort_keys=True), errors, warnings, run_id))
+    runs.finish_run(state, run_id=run_id, ended_at=when.isoformat(timespec="seconds"), outcome=outcome,
+                    summary=summary, counts=json.dumps(counts, sort_keys=True), errors=errors, warnings=warnings)
 
 
 def mark_interrupted(state: StateStore, is_dead: Callable[[str], bool] = lambda code: True) -> int:
     """Runs still 'running' whose process died (`is_dead(code)`): mark them interrupted; returns how many."""
-    rows = state.query("SELECT id, batch_code FROM batch_runs WHERE outcome = ?", (Outcome.RUNNING.value,))
-    dead = [row["id"] for row in rows if is_dead(row["batch_code"])]
+    dead = [run_id for run_id, code in runs.running_runs(state) if is_dead(code)]
     for run_id in dead:
-        state.execute("UPDATE batch_runs SET outcome = ?, summary = ?, ended_at = started_at WHERE id = ?",
-                      (Outcome.INTERRUPTED.value, "the process running it stopped before it ended", run_id))
+        runs.mark_run_interrupted(state, run_id)
     return len(dead)

@@ -11,8 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..settings import schema
+from ..settings.store import ConfigFile
 from ..settings.validate import effective, records_of
 from .migrations import MIGRATIONS
+
 
 class StateError(Exception):
     """The state database cannot be used; the text says why."""
@@ -107,7 +109,7 @@ class StateStore:
 
     def record_pass(self, section: str, target: str, environment: str, when: dt.datetime | None = None) -> None:
         """Remember that a Test passed now (or at `when`)."""
-        stamp = (when or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+        stamp = (when or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds")
         self._db.execute(
             "INSERT INTO test_results (section, target, environment, passed_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(section, target) DO UPDATE SET environment = excluded.environment, passed_at = excluded.passed_at",
@@ -122,6 +124,11 @@ class StateStore:
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
+
+
+def open_state(config: ConfigFile) -> StateStore:
+    """The state database of an opened config; StateError says why it cannot be used."""
+    return StateStore(state_path_for(config.path, config.plain()))
 
 
 def chorus_environment_warnings(document: dict, store: StateStore) -> dict[str, str]:

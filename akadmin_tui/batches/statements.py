@@ -2,136 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import json
-import math
-import re
 import unicodedata
-from collections.abc import AsyncIterator
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlencode, urljoin, urlsplit
-
-import httpx
 
 from ..connectors.bridge import DEFAULT_VERSION, BridgeAccount
-from ..connectors.diagnose import retry_after_s
+from ..connectors.bridge_api import (
+    BridgeError,
+    BridgeRefused,
+    BridgeSession,
+    external_user_id,
+)
 from ..settings import schema
+from .queries import statements as queries
 from .runtime import BatchFailure, RunContext
 
-PAGE_LIMIT = 500  # Bridge's largest page
-MAX_PAGES = 2000  # a listing that never ends is a fault, not a workload
-MAX_RETRIES = 3  # after a 429
-MAX_WAIT_S = 60  # never wait longer than this on one Retry-After
-DEFAULT_WAIT_S = 5  # when a 429 gives no usable Retry-After
 SINCE_MARGIN = dt.timedelta(hours=1)  # clocks differ; ids already stored are skipped anyway
 
-sleep = asyncio.sleep  # the waits after a 429 (tests replace it)
-
-
-class _BridgeError(Exception):
-    """One Bridge call failed; the text says how."""
-
-    def __init__(self, text: str, status: int = 0, code: str = "") -> None:
-        super().__init__(text)
-        self.status, self.code = status, code
-
-
-class _Refused(_BridgeError):
-    """Bridge refused the credentials or this server: no other call can succeed."""
-
-
-def external_user_id(email: str) -> str:
-    """The v3 external_user_id of the Bridge user: its e-mail, lower-case, other characters than [a-z0-9_-] as '-'."""
-    return re.sub(r"[^a-z0-9_-]", "-", email.strip().lower())[:128]
-
-
-def _said(response: httpx.Response) -> tuple[str, str]:
-    try:
-        body = response.json()
-    except ValueError:
-        return "", ""
-    if not isinstance(body, dict):
-        return "", ""
-    return str(body.get("code") or ""), ": ".join(str(body[k]) for k in ("code", "property", "message") if body.get(k))
-
-
-def _retry_after(response: httpx.Response) -> int:
-    return math.ceil(retry_after_s(response, DEFAULT_WAIT_S, MAX_WAIT_S))
-
-
-class _Bridge:
-    """Calls with the application's headers (and the user's token), waiting out 429s, JSON read exactly."""
-
-    def __init__(self, ctx: RunContext, account: BridgeAccount) -> None:
-        self.ctx, self.account = ctx, account
-
-    async def call(self, method: str, url: str, what: str, *, token: str = "", body: dict | None = None) -> Any:
-        headers = self.account.headers() | ({"Authorization": f"Bearer {token}"} if token else {})
-        for attempt in range(1, MAX_RETRIES + 2):
-            try:
-                response = await self.ctx.client.request(method, url, headers=headers, json=body)
-            except httpx.HTTPError as error:
-                raise _BridgeError(f"Bridge could not be reached while {what} ({type(error).__name__})") from None
-            if response.status_code != 429 or attempt > MAX_RETRIES:
-                break
-            wait = _retry_after(response)
-            self.ctx.warn(f"Bridge's rate limit is reached (429) while {what}; waiting {wait} s before retry "
-                          f"{attempt} of {MAX_RETRIES}.")
-            await sleep(wait)
-            self.ctx.check_cancelled()
-        return self._read(response, what)
-
-    def _read(self, response: httpx.Response, what: str) -> Any:
-        status = response.status_code
-        code, said = _said(response)
-        said_part = f" (Bridge says {said})" if said else ""
-        if status in (200, 201):
-            try:  # amounts as Decimal: a statement total must not drift by float rounding
-                return json.loads(response.content, parse_float=Decimal)
-            except ValueError:
-                raise _BridgeError(f"Bridge did not answer JSON while {what}") from None
-        if status == 401 and code == "invalid_client_credentials":
-            raise _Refused("Bridge refused the application's credentials (401): check Bridge client ID and Bridge "
-                           "client secret in Third-party interfaces > Akuiteo Connect (sandbox and production "
-                           "applications differ).", status, code)
-        if status == 401:
-            raise _Refused(f"Bridge refused the user's access token (401) while {what}{said_part}.", status, code)
-        if status == 403:
-            raise _Refused(f"Bridge refused the call (403) while {what}: production applications only accept the "
-                           f"IP addresses on their allow-list{said_part}.", status, code)
-        if status == 429:
-            raise _BridgeError(f"Bridge's rate limit was still reached after {MAX_RETRIES} retries while {what}",
-                               status, code)
-        raise _BridgeError(f"Bridge answered HTTP {status} while {what}{said_part}", status, code)
-
-    def follow(self, next_uri: str) -> str:
-        """The URL of a next_uri, refused when it leaves the configured host (the secret goes with every call)."""
-        base = urlsplit(self.account.url)
-        target = urljoin(self.account.url.rstrip("/") + "/", next_uri)
-        if urlsplit(target)[:2] != base[:2]:
-            raise _BridgeError(f"Bridge's next_uri leads to another host ({urlsplit(target).netloc})")
-        return target
-
-    async def pages(self, url: str, what: str, token: str) -> AsyncIterator[list[dict]]:
-        """Each page's resources, following pagination.next_uri until there is none."""
-        seen: set[str] = set()
-        for _ in range(MAX_PAGES):
-            body = await self.call("GET", url, what, token=token)
-            resources = body.get("resources") if isinstance(body, dict) else None
-            if not isinstance(resources, list):
-                raise _BridgeError(f"Bridge answered without a 'resources' list while {what}")
-            yield [r for r in resources if isinstance(r, dict)]
-            pagination = body.get("pagination") if isinstance(body.get("pagination"), dict) else {}
-            next_uri = pagination.get("next_uri")
-            if not next_uri:
-                return
-            if next_uri in seen:
-                raise _BridgeError(f"Bridge gave the same next_uri twice while {what}")
-            seen.add(next_uri)
-            url = self.follow(str(next_uri))
-        raise _BridgeError(f"more than {MAX_PAGES} pages while {what}")
 
 
 def _plain(name: Any) -> str:
@@ -151,8 +39,8 @@ def _bank_companies(ctx: RunContext) -> dict[str, set[str]]:
 class _Accounts:
     """Account bookkeeping: the company behind each account, its upsert, its transactions and statement."""
 
-    def __init__(self, ctx: RunContext, bridge: _Bridge, token: str) -> None:
-        self.ctx, self.bridge, self.token = ctx, bridge, token
+    def __init__(self, ctx: RunContext, bridge: BridgeSession) -> None:
+        self.ctx, self.bridge = ctx, bridge
         self.banks = _bank_companies(ctx)
         self.providers: dict[Any, str] = {}
 
@@ -162,12 +50,10 @@ class _Accounts:
             self.providers[None] = ""
         if provider_id not in self.providers:
             try:
-                body = await self.bridge.call("GET", self.bridge.account.api(f"v3/providers/{provider_id}"),
-                                              f"reading bank {provider_id}")
-                self.providers[provider_id] = str(body.get("name") or "") if isinstance(body, dict) else ""
-            except _Refused:
+                self.providers[provider_id] = await self.bridge.provider_name(provider_id)
+            except BridgeRefused:
                 raise
-            except _BridgeError as error:
+            except BridgeError as error:
                 self.ctx.warn(f"{label}: its bank could not be read ({error}).")
                 self.providers[provider_id] = ""
         bank = self.providers[provider_id]
@@ -181,31 +67,21 @@ class _Accounts:
         return ""
 
     def upsert(self, account: dict, company: str) -> None:
-        self.ctx.state.execute(
-            "INSERT INTO bank_accounts (id, name, iban, company, currency) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET name = excluded.name, iban = excluded.iban, company = excluded.company, "
-            "currency = excluded.currency",
-            (str(account["id"]), str(account.get("name") or ""), str(account.get("iban") or ""), company,
-             str(account.get("currency_code") or "EUR")))
+        queries.upsert_account(self.ctx.state, account_id=str(account["id"]), name=str(account.get("name") or ""),
+                               iban=str(account.get("iban") or ""), company=company,
+                               currency=str(account.get("currency_code") or "EUR"))
 
     async def pull(self, account_id: str, currency: str, label: str) -> int:
         """Store the account's new booked transactions (statement_id NULL); returns how many were new."""
         started = self.ctx.now()
-        last = self.ctx.state.query("SELECT last_sync_at FROM bank_accounts WHERE id = ?", (account_id,))
-        params: dict[str, Any] = {"account_id": account_id, "limit": PAGE_LIMIT}
-        if last and last[0]["last_sync_at"]:
-            # `since` filters on updated_at, when Bridge last created or changed a transaction: unlike a date
-            # bound (min_date), it still brings transactions a bank books late or a reconnection brings back.
-            # CONNECTORS.md marks the v3 date filters unconfirmed; v3 clients send `since`.
-            since = dt.datetime.fromisoformat(last[0]["last_sync_at"]) - SINCE_MARGIN
-            params["since"] = since.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        url = self.bridge.account.api("v3/aggregation/transactions") + "?" + urlencode(params)
+        last = queries.last_sync_at(self.ctx.state, account_id=account_id)
+        since = dt.datetime.fromisoformat(last) - SINCE_MARGIN if last else None
         new = 0
-        async for page in self.bridge.pages(url, f"retrieving the transactions of {label}", self.token):
+        async for page in self.bridge.transaction_pages(account_id, label, since):
             self.ctx.check_cancelled()
             new += self._store(account_id, currency, page, label)
-        self.ctx.state.execute("UPDATE bank_accounts SET last_sync_at = ? WHERE id = ?",
-                               (started.isoformat(timespec="seconds"), account_id))
+        queries.set_last_sync_at(self.ctx.state, account_id=account_id,
+                                 synced_at=started.isoformat(timespec="seconds"))
         return new
 
     def _store(self, account_id: str, currency: str, page: list[dict], label: str) -> int:
@@ -221,32 +97,16 @@ class _Accounts:
             except (KeyError, InvalidOperation, ValueError):
                 self.ctx.warn(f"{label}: transaction {item.get('id')} has no readable amount or date; skipped.")
                 continue
-            rows.append((str(item["id"]), account_id, day.isoformat(), amount,
-                         str(item.get("currency_code") or currency),
-                         str(item.get("clean_description") or item.get("provider_description") or ""), fetched))
-        with self.ctx.state.transaction() as db:
-            return sum(db.execute(
-                "INSERT INTO bank_transactions (id, account_id, date, amount, currency, label, fetched_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING", row).rowcount for row in rows)
+            rows.append(queries.BankTransaction(
+                str(item["id"]), account_id, day.isoformat(), amount, str(item.get("currency_code") or currency),
+                str(item.get("clean_description") or item.get("provider_description") or ""), fetched))
+        return queries.add_transactions(self.ctx.state, transactions=rows)
 
-    def statement(self, account_id: str, company: str) -> tuple[int, str, str, int, Decimal] | None:
+    def statement(self, account_id: str, company: str) -> queries.Statement | None:
         """One statement of the account's pending transactions, linked to them; None when none is pending."""
-        with self.ctx.state.transaction() as db:
-            rows = db.execute("SELECT id, date, amount FROM bank_transactions WHERE account_id = ? AND "
-                              "statement_id IS NULL", (account_id,)).fetchall()
-            if not rows:
-                return None
-            total = sum((Decimal(amount) for _, _, amount in rows), Decimal(0))
-            start, end = min(r[1] for r in rows), max(r[1] for r in rows)
-            cursor = db.execute(
-                "INSERT INTO statements (account_id, company, period_start, period_end, transactions, total, "
-                "generated_at, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (account_id, company, start, end, len(rows), format(total, "f"),
-                 self.ctx.now().isoformat(timespec="seconds"), self.ctx.run_id))
-            statement_id = int(cursor.lastrowid)
-            db.executemany("UPDATE bank_transactions SET statement_id = ? WHERE id = ?",
-                           [(statement_id, r[0]) for r in rows])
-        return statement_id, start, end, len(rows), total
+        return queries.make_statement(self.ctx.state, account_id=account_id, company=company,
+                                      generated_at=self.ctx.now().isoformat(timespec="seconds"),
+                                      run_id=self.ctx.run_id)
 
 
 def _settings(ctx: RunContext) -> tuple[BridgeAccount, dict]:
@@ -267,37 +127,31 @@ def _settings(ctx: RunContext) -> tuple[BridgeAccount, dict]:
     return account, user
 
 
-async def _user_token(bridge: _Bridge, user: dict) -> str:
+async def _authorize(bridge: BridgeSession, user: dict) -> None:
     external = external_user_id(str(user["email"]))
     try:
-        body = await bridge.call("POST", bridge.account.api("v3/aggregation/authorization/token"),
-                                 "getting the Bridge user's token", body={"external_user_id": external})
-    except _BridgeError as error:
+        await bridge.authorize(external)
+    except BridgeError as error:
         if error.status == 404:
             raise BatchFailure(f"Bridge knows no user {external!r} (the external_user_id made from the Bridge "
                                f"user's e-mail {user['email']}): check Email in Bridge user, or ask Akuiteo to "
                                "create the user in Bridge") from None
         raise BatchFailure(str(error)) from None
-    token = body.get("access_token") if isinstance(body, dict) else None
-    if not token:
-        raise BatchFailure("Bridge answered the token request without an access_token")
-    return str(token)
 
 
 async def run(ctx: RunContext) -> None:
     """Retrieve each account's new transactions, then generate one statement per account with pending ones."""
     account, user = _settings(ctx)
-    bridge = _Bridge(ctx, account)
+    bridge = BridgeSession(account, ctx.client, warn=ctx.warn, check_cancelled=ctx.check_cancelled)
     for name in ("accounts", "new_transactions", "statements", "failed"):
         ctx.count(name, 0)
-    token = await _user_token(bridge, user)
+    await _authorize(bridge, user)
     try:
-        accounts = [a async for page in bridge.pages(account.api(f"v3/aggregation/accounts?limit={PAGE_LIMIT}"),
-                                                     "listing the accounts", token) for a in page if a.get("id")]
-    except _BridgeError as error:
+        accounts = await bridge.accounts()
+    except BridgeError as error:
         raise BatchFailure(str(error)) from None
     ctx.info(f"Bridge user {user.get('name') or user['email']}: {len(accounts)} connected account(s).")
-    books = _Accounts(ctx, bridge, token)
+    books = _Accounts(ctx, bridge)
     ctx.progress(0, len(accounts))
     for done, item in enumerate(accounts, start=1):
         ctx.check_cancelled()
@@ -307,9 +161,9 @@ async def run(ctx: RunContext) -> None:
             company = await books.company(item, label)
             books.upsert(item, company)
             new = await books.pull(account_id, str(item.get("currency_code") or "EUR"), label)
-        except _Refused as refused:
+        except BridgeRefused as refused:
             raise BatchFailure(str(refused)) from None
-        except _BridgeError as error:
+        except BridgeError as error:
             ctx.error(f"{label}: {error}; what was stored stays pending until the next run.")
             ctx.count("failed")
             ctx.progress(done, len(accounts))
@@ -320,9 +174,9 @@ async def run(ctx: RunContext) -> None:
         if made is None:
             ctx.info(f"{label}: no new transaction, no statement.")
         else:
-            statement_id, start, end, count, total = made
             ctx.count("statements")
-            ctx.info(f"{label}: {new} new transaction(s); statement {statement_id} from {start} to {end}, "
-                     f"{count} transaction(s), total {format(total, 'f')} {item.get('currency_code') or 'EUR'}"
+            ctx.info(f"{label}: {new} new transaction(s); statement {made.id} from {made.period_start} to "
+                     f"{made.period_end}, {made.transactions} transaction(s), total {format(made.total, 'f')} "
+                     f"{item.get('currency_code') or 'EUR'}"
                      + (f", company {company}." if company else ", no company."))
         ctx.progress(done, len(accounts))

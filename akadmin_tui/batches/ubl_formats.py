@@ -90,7 +90,7 @@ def _converted(root: Any, number: str, pdf: tuple[str, bytes] | None) -> bytes:
                 "BT-125-2": pdf[0]}]
         # The XSD is checked below with akadmin's parsed-once schema; the schematron needs a Saxon server.
         xml = generate_ubl_xml(data, level="en16931", check_xsd=False, check_schematron=False)
-    except Exception as error:  # the library raises ValueError, KeyError, ... on data it cannot map
+    except Exception as error:  # noqa: BLE001 - the library raises ValueError, KeyError, ... on data it cannot map
         raise NotDeliverable(f"the factur-x library cannot convert it to UBL 2.1 ({error or type(error).__name__})"
                              ) from None
     converted = schemas.parse(xml)

@@ -37,7 +37,8 @@ class BridgeAccount:
         return self.url.rstrip("/") + "/" + path.lstrip("/")
 
 
-def _said(response: httpx.Response) -> tuple[str, str]:
+def bridge_says(response: httpx.Response) -> tuple[str, str]:
+    """Bridge's error code and its own words (code: property: message), both "" when the body has none."""
     try:
         body = response.json()
     except ValueError:
@@ -45,13 +46,13 @@ def _said(response: httpx.Response) -> tuple[str, str]:
     if not isinstance(body, dict):
         return "", ""
     parts = [str(body[k]) for k in ("code", "property", "message") if body.get(k)]
-    return str(body.get("code", "")), ": ".join(parts)
+    return str(body.get("code") or ""), ": ".join(parts)
 
 
 def _refused(account: BridgeAccount):
     def explain(response: httpx.Response) -> str | None:
         status = response.status_code
-        code, said = _said(response)
+        code, said = bridge_says(response)
         said_part = f" Bridge says: {said}." if said else ""
         if status == 401:
             return (f"Bridge refused the application's credentials (401).{said_part} Check Bridge client ID and "

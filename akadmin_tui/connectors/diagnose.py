@@ -7,7 +7,7 @@ import json
 import socket
 import ssl
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -152,7 +152,7 @@ def _http_date(value: str) -> datetime | None:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # an HTTP-date is always GMT
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # an HTTP-date is always GMT
 
 
 def asked_wait_s(response: httpx.Response) -> float | None:
@@ -167,7 +167,7 @@ def asked_wait_s(response: httpx.Response) -> float | None:
     until = _http_date(value) if value else None
     if until is None:
         return None
-    sent = _http_date(response.headers.get("Date", "")) or datetime.now(timezone.utc)
+    sent = _http_date(response.headers.get("Date", "")) or datetime.now(UTC)
     return max(0.0, (until - sent).total_seconds())
 
 

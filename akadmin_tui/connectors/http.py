@@ -12,6 +12,9 @@ from .. import __version__
 
 USER_AGENT = f"akadmin/{__version__} (+Akuiteo administration console)"
 
+# The client type callers outside the connectors name (they get one from make_client).
+HttpClient = httpx.AsyncClient
+
 
 @dataclass(frozen=True)
 class Timeouts:
@@ -34,9 +37,9 @@ def trust_context(extra_ca_pems: Sequence[str] = ()) -> ssl.SSLContext:
 
 
 def make_client(*, extra_ca_pems: Sequence[str] = (), timeouts: Timeouts | None = None,
-                transport: httpx.AsyncBaseTransport | None = None) -> httpx.AsyncClient:
+                transport: httpx.AsyncBaseTransport | None = None) -> HttpClient:
     """An async client every connector uses; the proxy comes from the environment (HTTPS_PROXY…)."""
-    return httpx.AsyncClient(
+    return HttpClient(
         verify=trust_context(extra_ca_pems),
         timeout=(timeouts or Timeouts()).as_httpx(),
         headers={"User-Agent": USER_AGENT},

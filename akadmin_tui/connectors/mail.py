@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import mimetypes
 import base64
+import mimetypes
 import smtplib
 import socket
 import ssl
@@ -16,17 +16,15 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ..settings import schema
+from ..settings.editor import SettingsEditor, trusted_certificates
+from ..settings.validate import gmail_precondition_problems
 from . import gmail
-from .diagnose import (CERTIFICATE_HINT, TLS_EXPIRED, TLS_HOSTNAME_MISMATCH, diagnose_exception,
-                                   json_object, retry_after)
+from .diagnose import CERTIFICATE_HINT, TLS_EXPIRED, TLS_HOSTNAME_MISMATCH, diagnose_exception, json_object, retry_after
 from .http import make_client, trust_context
 from .probe import MASK, Probe, secret_forms
-from .registry import trusted_certificates
 from .result import TestResult
 from .tokens import SHARED
-from ..settings import schema
-from ..settings.editor import SettingsEditor
-from ..settings.validate import gmail_precondition_problems
 
 TIMEOUT_S = 30.0
 GMAIL_API = "https://gmail.googleapis.com"

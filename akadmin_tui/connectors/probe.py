@@ -131,7 +131,7 @@ class Probe:
 
     def _fail(self, name: str, diagnosis: str, request: str, started: float, detail: str = "") -> None:
         self.failed(name, diagnosis, request=request, detail=detail, duration_ms=_ms(started))
-        return None
+        return
 
 
 def _ms(started: float) -> float:

@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-
 # A little over a second: calls leave here and reach the service with some jitter, and the service's own
 # one-second window must never see more than the limit.
 WINDOW_S = 1.05
@@ -93,4 +92,4 @@ class MemoryUsage:
 
 def utc_day(now: dt.datetime | None = None) -> str:
     """Today's date in UTC, as quotas count days."""
-    return (now or dt.datetime.now(dt.timezone.utc)).astimezone(dt.timezone.utc).date().isoformat()
+    return (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).date().isoformat()

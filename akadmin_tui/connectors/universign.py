@@ -53,13 +53,30 @@ class UniversignAccount:
         basic = base64.b64encode(f"{user}:{password}".encode()).decode()
         return {"Authorization": f"Basic {basic}"}
 
+    def rest_url(self, path: str) -> str:
+        """The full URL of a REST API path (it starts with /v1) under the endpoint."""
+        return self.endpoint().rstrip("/") + path
+
+    def rpc_headers(self) -> dict[str, str]:
+        """The headers of an XML-RPC call: HTTP Basic and XML both ways."""
+        return {**self.headers(), "Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"}
+
+
+def rpc_body(method: str, *params: Any) -> bytes:
+    """The XML-RPC request of `method` with `params`, UTF-8."""
+    return xmlrpc.client.dumps(params, method, encoding="utf-8").encode()
+
+
+def listing_window(since: dt.datetime, until: dt.datetime, start: int = 0) -> dict[str, Any]:
+    """The `requester.listTransactions` filter: created between `since` and `until`, from the `start`-th id."""
+    return {"notBefore": xmlrpc.client.DateTime(since.replace(tzinfo=None)),
+            "notAfter": xmlrpc.client.DateTime(until.replace(tzinfo=None)), "startRange": start}
+
 
 def rpc_request() -> bytes:
     """A `requester.listTransactions` call narrowed to the last day, so it stays small."""
     now = dt.datetime.now(dt.UTC).replace(microsecond=0, tzinfo=None)
-    window = {"notBefore": xmlrpc.client.DateTime(now - dt.timedelta(days=1)),
-              "notAfter": xmlrpc.client.DateTime(now), "startRange": 0}
-    return xmlrpc.client.dumps((window,), RPC_METHOD, encoding="utf-8").encode()
+    return rpc_body(RPC_METHOD, listing_window(now - dt.timedelta(days=1), now))
 
 
 def _rpc_result(body: bytes) -> Any:
@@ -127,13 +144,12 @@ async def test_connection(account: UniversignAccount, client: httpx.AsyncClient,
     result = TestResult("universign", account.endpoint())
     probe = Probe(result, account.secrets(), on_step=on_step, timeout_s=timeout_s)
     if account.is_rpc:
-        headers = {**account.headers(), "Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"}
-        await probe.call("List transactions", client, "POST", account.endpoint(), expect="any", headers=headers,
-                         content=rpc_request(), business=_rpc_business, describe=_rpc_describe,
-                         on_status=_rpc_refused)
+        await probe.call("List transactions", client, "POST", account.endpoint(), expect="any",
+                         headers=account.rpc_headers(), content=rpc_request(), business=_rpc_business,
+                         describe=_rpc_describe, on_status=_rpc_refused)
     else:
         headers = {**account.headers(), "Accept": "application/json"}
-        await probe.call("List transactions", client, "GET", account.endpoint().rstrip("/") + "/v1/transactions",
+        await probe.call("List transactions", client, "GET", account.rest_url("/v1/transactions"),
                          headers=headers, business=_rest_business, describe=_rest_describe,
                          on_status=_rest_refused(account))
     return result

@@ -103,7 +103,7 @@ class BridgeEmulator(Emulator):
             first = start or dt.date.today() - dt.timedelta(days=days - 1)
             rng = random.Random(account_id * 7919 + len(self.transactions))  # reproducible amounts
             # Bridge stamps updated_at when it stores a transaction, whatever its (booking) date.
-            updated = dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            updated = dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
             ids = []
             for index in range(count):
                 day = first + dt.timedelta(days=index * days // max(count, 1))
@@ -177,7 +177,7 @@ class BridgeEmulator(Emulator):
         page = items[start:start + limit]
         more = start + limit < len(items)
         next_uri = f"{path}?{urlencode({**filters, 'limit': limit, 'after': _cursor(start + limit)})}" if more else None
-        return Response.json({"resources": page, "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        return Response.json({"resources": page, "generated_at": dt.datetime.now(dt.UTC).isoformat(),
                               "pagination": {"next_uri": next_uri}})
 
     def list_users(self, request: Request) -> Response:
@@ -201,7 +201,7 @@ class BridgeEmulator(Emulator):
         access = secrets.token_hex(24)
         with self._lock:
             self.tokens[access] = user["uuid"]
-        expires = (dt.datetime.now(dt.timezone.utc) + TOKEN_LIFETIME).isoformat(timespec="milliseconds")
+        expires = (dt.datetime.now(dt.UTC) + TOKEN_LIFETIME).isoformat(timespec="milliseconds")
         return Response.json({"access_token": access, "expires_at": expires.replace("+00:00", "Z"), "user": user})
 
     def list_accounts(self, request: Request) -> Response:
@@ -226,7 +226,7 @@ class BridgeEmulator(Emulator):
         except ValueError:
             return _error(400, "invalid_parameter", "since must be an ISO 8601 timestamp", "since")
         if since is not None and since.tzinfo is None:
-            since = since.replace(tzinfo=dt.timezone.utc)
+            since = since.replace(tzinfo=dt.UTC)
         with self._lock:
             owned = {a["id"] for a in self.accounts if a["_user"] == uuid}
             items = [t for t in self.transactions if t["account_id"] in owned

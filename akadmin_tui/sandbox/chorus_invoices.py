@@ -11,7 +11,7 @@ import threading
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -44,7 +44,7 @@ class Unreadable(ValueError):
 
 def now() -> datetime:
     """The current instant, time-zone aware."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def stamp(moment: datetime) -> str:
@@ -129,7 +129,7 @@ def _facturx_xml(data: bytes) -> bytes:
     try:
         attachments = PdfReader(io.BytesIO(data)).attachments
         found = next((attachments[name][0] for name in attachments if name.lower() == "factur-x.xml"), None)
-    except Exception as error:  # pypdf raises many kinds of error on a damaged PDF; each means unreadable
+    except Exception as error:  # noqa: BLE001 - pypdf raises many kinds of error on a damaged PDF; each means unreadable
         raise Unreadable(f"PDF illisible ({error})") from None
     if found is None:
         raise Unreadable("pièce jointe factur-x.xml absente du PDF")

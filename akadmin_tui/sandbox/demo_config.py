@@ -131,7 +131,7 @@ def demo_authority_pem() -> str:
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "akadmin demo"),
                       x509.NameAttribute(NameOID.COMMON_NAME, "akadmin demo root CA")])
     key = ec.generate_private_key(ec.SECP256R1())
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now)
             .not_valid_after(now + dt.timedelta(days=3650))

@@ -51,7 +51,7 @@ def prepare(state: StateStore, piste: PisteEmulator) -> None:
     """Import the demo invoices once; put CHORUS PRO's side back; move one invoice on, so there is news to pull."""
     _import_once(state)
     account = piste.state.accounts[ACME_LOGIN]
-    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     acme = state.query("SELECT id, number, amount, customer, chorus_id, chorus_status, transfer_state FROM invoices "
                        "WHERE company = 'ACME' ORDER BY id")
     for index, row in enumerate(acme):

@@ -65,7 +65,7 @@ class DropboxEmulator(Emulator):
     def expire_access_tokens(self) -> None:
         """Make every access token expired, as after four hours."""
         with self._lock:
-            self.access_tokens = {token: 0.0 for token in self.access_tokens}
+            self.access_tokens = dict.fromkeys(self.access_tokens, 0.0)
 
     def disconnect(self) -> None:
         """The owner removes the app from Settings > Connected apps: every token stops working."""

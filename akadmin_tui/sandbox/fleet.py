@@ -15,17 +15,17 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor
 from .bridge import BridgeEmulator
 from .demo_config import DEMO_RECORDS
-from .google_maps import GoogleMapsEmulator
-from .google_oauth import GoogleOAuthEmulator
 from .dropbox import DropboxEmulator
 from .exact_online import ExactOnlineEmulator
+from .google_maps import GoogleMapsEmulator
+from .google_oauth import GoogleOAuthEmulator
 from .inqom import InqomEmulator
 from .microsoft import MicrosoftEmulator
 from .mindee import MindeeEmulator
 from .piste import PisteEmulator, PisteState, TechnicalAccount
 from .server import Emulator
-from .sirene import SireneEmulator
 from .sftp import SftpSandbox
+from .sirene import SireneEmulator
 from .smtp import SmtpSandbox
 from .universign import UniversignEmulator
 from .yuki import YukiEmulator

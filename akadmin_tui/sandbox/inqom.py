@@ -111,7 +111,7 @@ class InqomEmulator(Emulator):
 
     def expire_tokens(self) -> None:
         """Make every issued token expired, as after an hour."""
-        self.tokens = {token: 0.0 for token in self.tokens}
+        self.tokens = dict.fromkeys(self.tokens, 0.0)
 
     def advance(self, doc_id: int | str, status: str, reason: str = "") -> dict:
         """Move a document to another Status, as Inqom's processing or an accountant would; returns it."""

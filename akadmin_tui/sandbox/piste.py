@@ -10,7 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .chorus_contract import MALFORMED, body_problem
@@ -158,7 +158,7 @@ class PisteEmulator(Emulator):
 
     def expire_tokens(self) -> None:
         """Make every issued token expired, as after an hour."""
-        self.state.tokens = {token: 0.0 for token in self.state.tokens}
+        self.state.tokens = dict.fromkeys(self.state.tokens, 0.0)
 
     # Control methods for tests and the demo.
 
@@ -225,11 +225,11 @@ class PisteEmulator(Emulator):
         """Seconds until the quota resets when the application used its day's calls (None: go ahead)."""
         if self.state.daily_quota is None:
             return None
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         key = (application, now.date().isoformat())
         with self._window_lock:
             if self._daily[key] >= self.state.daily_quota:
-                midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), timezone.utc)
+                midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), UTC)
                 return max(1, int((midnight - now).total_seconds()))
             self._daily[key] += 1
             return None
@@ -260,7 +260,8 @@ class PisteEmulator(Emulator):
         login, password = self._credentials(request)
         account = self.state.accounts.get(login)
         if self.wrong_credentials or account is None or account.password != password:
-            return Response.json({"codeRetour": 20002, "libelle": "GCU_MSG_01_000 Technical account unknown or wrong password"}, 403)
+            refusal = {"codeRetour": 20002, "libelle": "GCU_MSG_01_000 Technical account unknown or wrong password"}
+            return Response.json(refusal, 403)
         return account
 
     def _caller(self, request: Request) -> tuple[str, TechnicalAccount, dict[str, Any]]:

@@ -274,7 +274,7 @@ def _stamp(issue_date: str) -> dt.datetime:
         day = dt.datetime.strptime(issue_date, "%Y%m%d")
     except ValueError:
         day = dt.datetime(2024, 1, 1)
-    return day.replace(hour=9, tzinfo=dt.timezone.utc)
+    return day.replace(hour=9, tzinfo=dt.UTC)
 
 
 def _facturx(base: bytes, xml: bytes, level: str, title: str, moment: dt.datetime) -> bytes:

@@ -11,7 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,7 +100,7 @@ def retry_after_headers(wait_s: float, as_date: bool = False) -> dict[str, str]:
     """Retry-After as delay-seconds, or as an HTTP-date (the server's own Date header goes with every answer)."""
     if not as_date:
         return {"Retry-After": str(int(wait_s))}
-    return {"Retry-After": format_datetime(datetime.now(timezone.utc) + timedelta(seconds=wait_s), usegmt=True)}
+    return {"Retry-After": format_datetime(datetime.now(UTC) + timedelta(seconds=wait_s), usegmt=True)}
 
 
 class Emulator:

@@ -50,7 +50,7 @@ def _xml(body: str, status: int = 200) -> Response:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _token(prefix: str, length: int) -> str:
@@ -224,8 +224,9 @@ class UniversignEmulator(Emulator):
         tx = self._one(params, "requester.getTransactionInfo")
         if isinstance(tx, Response):
             return tx
+        emails = tx.emails or [""] * len(tx.signers)
         infos = [{"status": status, "email": email, "firstName": "", "lastName": f"Signer {i + 1}"}
-                 for i, (status, email) in enumerate(zip(tx.signer_statuses(), tx.emails or [""] * len(tx.signers), strict=False))]
+                 for i, (status, email) in enumerate(zip(tx.signer_statuses(), emails, strict=False))]
         current = next((i for i, signed in enumerate(tx.signers) if not signed), len(tx.signers))
         return self._answer({"status": tx.status, "signerInfos": infos, "currentSigner": current,
                              "creationDate": xmlrpc.client.DateTime(tx.created_at.replace(tzinfo=None)),

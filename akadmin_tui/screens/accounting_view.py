@@ -12,18 +12,18 @@ from textual.widgets import Button, ContentSwitcher, DataTable, Static
 
 from ..connectors.accounting import connect
 from ..connectors.result import Outcome, Step, TestResult
+from ..dialogs.accounting import NewConfigurationScreen
+from ..dialogs.confirm import ConfirmScreen
 from ..settings import schema
 from ..settings.accounting import INTEGRATIONS
 from ..settings.editor import ChangeRefused
 from ..settings.store import SaveError
 from ..settings.vault import VaultError
-from ..widgets.accounting_dialogs import NewConfigurationScreen
-from ..widgets.accounting_form import OAUTH, AccountingForm, integration_of
+from ..widgets.accounting_form import AccountingForm, integration_of
 from ..widgets.accounting_sign_in import AccountingSignIn
 from ..widgets.connect_panel import ConnectPanel
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
-from .dialogs import ConfirmScreen
 from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
 
 SECTION = schema.ACCOUNTING
@@ -36,7 +36,7 @@ def _mark(value: Any) -> str:
     return "✓" if value is True else "✗"
 
 
-class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=False):
+class AccountingView(FilteredRecordView, inherit_bindings=False):
     """A table of the configurations above the chosen one's form and its Connect panel."""
 
     TABLE_ID = "accounting-table"
@@ -77,6 +77,7 @@ class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=Fals
         yield Static("", id="field-help", classes="field-help")
 
     def on_mount(self) -> None:
+        self.sign_in = AccountingSignIn(self.app, self.editor, self.run_worker, self._keep_signed_in)
         self._skip_detail_on_tab()
         super().on_mount()
 
@@ -159,7 +160,7 @@ class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=Fals
         self._refresh_row(name)
         self.refresh_bindings()
         if created:
-            self.post_message(self.RecordsChanged())
+            self.post_message(self.RecordsChanged(self))
 
     @on(AccountingForm.IntegrationChosen)
     def _integration_chosen(self) -> None:
@@ -221,12 +222,12 @@ class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=Fals
     async def _run_connect(self, name: str) -> None:
         # Like the Tests, Connect runs on the UI's event loop but reports only by messages.
         try:
-            result = await connect(self.editor, name, on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+            result = await connect(self.editor, name, on_step=lambda step: self.post_message(TestPanel.StepDone(self, step)))
         except Exception as error:  # noqa: BLE001 - the panel must end with a verdict, never hang on "Running…"
             result = TestResult("accounting", name)
             result.steps.append(Step("Connect", Outcome.FAILED,
                                      diagnosis=f"Connect could not run ({type(error).__name__})."))
-        self.post_message(TestPanel.Finished(result))
+        self.post_message(TestPanel.Finished(self, result))
 
     def _test_step(self, event: TestPanel.StepDone) -> None:
         self._live.append(event.step)
@@ -242,6 +243,27 @@ class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=Fals
         if self._current == name:
             self.query_one(ConnectPanel).finish(event.result)
         self.refresh_bindings()
+
+    # --- sign-in (a) ----------------------------------------------------------------------------
+
+    def _saved_values(self, name: str) -> dict[str, Any]:
+        return {} if name in self._drafts else self.editor.values(SECTION, name)
+
+    def action_authorise(self) -> None:
+        form, name = self.form, self._current
+        if form is not None and name is not None and form.integration is not None:
+            self.sign_in.authorise(name, form.integration, self._saved_values(name))
+
+    def action_administrations(self) -> None:
+        form, name = self.form, self._current
+        if form is not None and name is not None and form.integration is not None:
+            self.sign_in.administrations(name, form.integration, self._saved_values(name))
+
+    def _keep_signed_in(self, name: str, changes: dict[str, Any]) -> bool:
+        saved = self._write(name, changes)
+        if saved and "refresh_token" in changes:
+            self._results.pop(name, None)  # the last Connect was made with the previous authorisation
+        return saved
 
     # --- SFTP host key -------------------------------------------------------------------------
 
@@ -296,7 +318,7 @@ class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=Fals
         name, form = self._current, self.form
         saved = name is not None and name not in self._drafts
         writable = not self.editor.read_only
-        chosen = form.integration.name if form is not None and form.is_mounted and form.integration else ""
+        connector = form.connector if form is not None and form.is_mounted else None
         if action in FORM_ACTIONS:
             return form is not None
         if action == "new_record":
@@ -306,9 +328,9 @@ class AccountingView(AccountingSignIn, FilteredRecordView, inherit_bindings=Fals
         if action == "connect":
             return name is not None  # a new one says to save it first
         if action == "authorise":
-            return saved and writable and chosen in OAUTH
+            return saved and writable and connector is not None and connector.signs_in
         if action == "administrations":
-            return saved and writable and chosen == "yuki"
+            return saved and writable and connector is not None and connector.lists_administrations
         if action == "pin_host_key":
             return saved and writable and bool(self._offered_key())
         return True

@@ -7,15 +7,13 @@ from functools import partial
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ..batches.catalog import batch_specs
+from .views import INVOICES_ID, RUNS_ID
 
 
 class BatchCommands(Provider):
     """Jump to Runs and logs, to Invoices, or to the runs of one batch."""
 
     def _entries(self) -> list[tuple[str, str, str, str | None]]:
-        # Imported here: main imports this module.
-        from .main import INVOICES_ID, RUNS_ID
-
         entries = [("Batches > Runs and logs", "every batch's runs and their logs", RUNS_ID, None),
                    ("Batches > Invoices (CHORUS PRO)", "invoices, their CHORUS status and its history", INVOICES_ID,
                     None)]

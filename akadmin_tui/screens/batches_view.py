@@ -14,6 +14,8 @@ from ..batches.catalog import BUILTIN_TEMPLATES, batch_specs
 from ..batches.execute import BatchBusy
 from ..batches.host import HostNotice
 from ..batches.runtime import BatchSpec, RunEvent
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.new_batch import NewBatchScreen
 from ..settings import schema
 from ..settings.editor import ChangeRefused
 from ..settings.schedules import Schedule
@@ -21,10 +23,8 @@ from ..settings.store import SaveError
 from ..widgets.batch_form import BatchForm
 from ..widgets.record_form import RecordForm
 from .batch_data import last_runs, next_run_text, outcome_text, paused_codes
-from .dialogs import ConfirmScreen
-from .host_link import HostLink
-from .new_batch import NewBatchScreen
 from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
+from .host_link import HostLink
 
 SECTION = schema.BATCHES
 # What tells how a batch is doing comes first; the template is last (the table scrolls sideways when narrow).
@@ -49,13 +49,17 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
 
     BINDINGS = [
         *form_bindings("batch"),
-        Binding("ctrl+n", "new_record", "New", tooltip="Create a batch: code and template first"),
-        Binding("f8", "delete_record", "Delete", tooltip="Delete the batch (asks first); its runs stay"),
-        Binding("f5", "run_now", "Run now", tooltip="Run the batch now with its saved values"),
-        Binding("p", "toggle_pause", "Pause/resume", tooltip="Pause or resume the batch's schedule"),
-        Binding("c,ctrl+x", "cancel_run", "Cancel run", tooltip="Stop the running batch (asks first)"),
-        Binding("h", "open_runs", "Runs", tooltip="The batch's runs and logs (Enter in the table too)"),
-        Binding("escape", "cancel_or_back", "Back", show=False),
+        Binding("ctrl+n", "new_record", "New", tooltip="Create a batch: code and template first", id="akadmin.new"),
+        Binding("f8", "delete_record", "Delete", tooltip="Delete the batch (asks first); its runs stay",
+                id="akadmin.delete"),
+        Binding("f5", "run_now", "Run now", tooltip="Run the batch now with its saved values", id="akadmin.run-now"),
+        Binding("p", "toggle_pause", "Pause/resume", tooltip="Pause or resume the batch's schedule",
+                id="akadmin.pause"),
+        Binding("c,ctrl+x", "cancel_run", "Cancel run", tooltip="Stop the running batch (asks first)",
+                id="akadmin.cancel-run"),
+        Binding("h", "open_runs", "Runs", tooltip="The batch's runs and logs (Enter in the table too)",
+                id="akadmin.runs"),
+        Binding("escape", "cancel_or_back", "Back", show=False, id="akadmin.back"),
     ]
 
     def __init__(self, editor, section=SECTION, *, id: str | None = None) -> None:
@@ -197,7 +201,7 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         self.reload(select=code)
         event.form.show_next_fire()
         if created:
-            self.post_message(self.RecordsChanged())
+            self.post_message(self.RecordsChanged(self))
 
     # --- new and delete --------------------------------------------------------------------------
 
@@ -237,7 +241,7 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
             self.app.notify(f"Deleted batch {code}.", timeout=3)
             if self.link is not None:
                 self.link.reload(self.editor)
-            self.post_message(self.RecordsChanged())
+            self.post_message(self.RecordsChanged(self))
         self._drop_form(code)
 
     # --- run, pause, cancel ------------------------------------------------------------------------

@@ -5,22 +5,20 @@ from __future__ import annotations
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static, TabbedContent, TabPane
-from textual.widgets.option_list import Option
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from ..batches.state import chorus_environment_warnings
+from ..batches.test_records import remember_test_outcome
 from ..connectors.registry import run_test
 from ..connectors.result import Outcome, Step, TestResult
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.copy_setup import CopyToCompanyScreen
 from ..settings import schema
 from ..settings.editor import ChangeRefused
-from ..settings.resolve import resolve_chorus
 from ..settings.store import SaveError
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
-from .dialogs import ConfirmScreen
 from .section_view import SectionView
 
 SECTION = schema.CHORUS_SPECIAL
@@ -29,80 +27,23 @@ DEFAULT_WARNING = ("The ***** setup must not be used: each company must have its
                    "Invoices of a company without an enabled specific setup fall back to it.")
 
 
-class CopyToCompanyScreen(ModalScreen[str | None]):
-    """The help list of destination companies, filtered by typing; Enter validates."""
-
-    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel")]
-
-    def __init__(self, source: str, companies: list[tuple[str, str]]) -> None:
-        super().__init__(classes="dialog-screen")
-        self.source = source
-        self.companies = companies
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog dialog-wide"):
-            yield Label(f"Copy the setup of {self.source} to a company", classes="dialog-title", markup=False)
-            yield Static("The information is emptied in the source company and added to the destination "
-                         "company.", classes="dialog-text")
-            yield Input(placeholder="type to filter the companies", id="copy-filter", compact=True)
-            yield OptionList(id="copy-targets")
-            with Horizontal(classes="dialog-buttons"):
-                yield Button("Validate (Enter)", id="validate", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def on_mount(self) -> None:
-        self._fill("")
-        self.query_one("#copy-filter", Input).focus()
-
-    def _fill(self, text: str) -> None:
-        targets = self.query_one("#copy-targets", OptionList)
-        targets.clear_options()
-        wanted = text.strip().lower()
-        targets.add_options([Option(Content.assemble(code, "  ", (name, "dim")), id=code)
-                             for code, name in self.companies
-                             if code != self.source and (wanted in code.lower() or wanted in name.lower())])
-        if targets.option_count:
-            targets.highlighted = 0
-
-    @on(Input.Changed, "#copy-filter")
-    def _filter(self, event: Input.Changed) -> None:
-        self._fill(event.value)
-
-    def _validate(self) -> None:
-        targets = self.query_one("#copy-targets", OptionList)
-        if targets.highlighted is not None:
-            self.dismiss(targets.get_option_at_index(targets.highlighted).id)
-
-    @on(Input.Submitted, "#copy-filter")
-    @on(OptionList.OptionSelected, "#copy-targets")
-    @on(Button.Pressed, "#validate")
-    def _validate_event(self) -> None:
-        self._validate()
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
-
-    def key_down(self) -> None:
-        self.query_one("#copy-targets", OptionList).action_cursor_down()
-
-    def key_up(self) -> None:
-        self.query_one("#copy-targets", OptionList).action_cursor_up()
-
-
 class ChorusSetupsView(SectionView, inherit_bindings=False):
     """One tab for ***** and one per company; each shows its specific setup or the fallback in force."""
 
     BINDINGS = [
-        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
-        Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this tab"),
-        Binding("ctrl+r", "revert_field", "Revert", show=False),
-        Binding("f3", "revert_all", "Revert all", show=False),
-        Binding("f6", "enable_setup", "Enable setup", tooltip="Enable a specific setup for this company"),
-        Binding("f7", "disable_setup", "Disable setup", tooltip="Disable this company's setup (its values are discarded)"),
-        Binding("f9", "copy_setup", "Copy to company", tooltip="Move this setup to another company"),
-        Binding("f5", "run_test", "Test", tooltip="Test this company's setup as the batches resolve it"),
-        Binding("escape", "cancel_or_back", "Menu", show=False),
+        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field", id="akadmin.save"),
+        Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this tab", id="akadmin.save-all"),
+        Binding("ctrl+r", "revert_field", "Revert", show=False, id="akadmin.revert"),
+        Binding("f3", "revert_all", "Revert all", show=False, id="akadmin.revert-all"),
+        Binding("f6", "enable_setup", "Enable setup", tooltip="Enable a specific setup for this company",
+                id="akadmin.enable-setup"),
+        Binding("f7", "disable_setup", "Disable setup", tooltip="Disable this company's setup (its values are discarded)",
+                id="akadmin.disable-setup"),
+        Binding("f9", "copy_setup", "Copy to company", tooltip="Move this setup to another company",
+                id="akadmin.copy-setup"),
+        Binding("f5", "run_test", "Test", tooltip="Test this company's setup as the batches resolve it",
+                id="akadmin.test"),
+        Binding("escape", "cancel_or_back", "Menu", show=False, id="akadmin.back"),
     ]
 
     def __init__(self, *args, **kwargs) -> None:
@@ -300,6 +241,10 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
     def _panel(self, key: str) -> TestPanel:
         return self.query_one(f"#test-{self._generation}-{self._keys.index(key)}", TestPanel)
 
+    def test_company(self) -> str | None:
+        """The company of the tab under Test (None: the ***** tab)."""
+        return None if self._testing == DEFAULT else self._testing
+
     def action_run_test(self) -> None:
         key = self._current
         self._testing = key
@@ -308,13 +253,13 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
 
     @work(exclusive=True, group="connection-test", exit_on_error=False)
     async def _run_setup_test(self, key: str) -> None:
-        company = None if key == DEFAULT else key
+        company = self.test_company()
         try:
             result = await run_test("chorus", self.editor, company=company,
-                                    on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+                                    on_step=lambda step: self.post_message(TestPanel.StepDone(self, step)))
         except Exception as error:  # noqa: BLE001 - the panel must end with a verdict
             result = TestResult("chorus", key, [Step("Test", Outcome.FAILED, diagnosis=type(error).__name__)])
-        self.post_message(TestPanel.Finished(result))
+        self.post_message(TestPanel.Finished(self, result))
 
     def _test_step(self, event: TestPanel.StepDone) -> None:
         self._panel(self._testing).add_step(event.step)
@@ -322,9 +267,8 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
     def _test_finished(self, event: TestPanel.Finished) -> None:
         self._panel(self._testing).finish(event.result)
         state = getattr(self.app, "state", None)
-        setup = resolve_chorus(self.editor.config.plain(), None if self._testing == DEFAULT else self._testing).setup
-        if event.result.passed and state is not None and setup:
-            state.record_pass("chorus", setup, self.editor.values(schema.CHORUS).get("environment", ""))
+        if state is not None:
+            remember_test_outcome(state, self.editor, "chorus", self.test_company(), event.result)
 
     def action_cancel_or_back(self) -> None:
         if self._test_running():

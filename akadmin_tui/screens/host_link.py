@@ -12,19 +12,12 @@ from textual.message import Message
 from textual.signal import Signal
 
 from ..batches.host import HostBusy, HostNotice, SchedulerHost, host_holder
+from ..batches.kinds import EventKind
 from ..batches.runtime import RunEvent
 from ..batches.state import StateStore
 from ..settings.editor import SettingsEditor
 
 HostReport = RunEvent | HostNotice
-# Notices worth interrupting the admin for (a catch-up run, a skipped run, runs cut short by a stop); the
-# routine ones (first or next run planned, paused, resumed) are only kept.
-NOTABLE = ("missed", "skipped", "interrupted", "already running")
-
-
-def is_notable(notice: HostNotice) -> bool:
-    """True when the notice tells of something that did not go as scheduled."""
-    return any(word in notice.text for word in NOTABLE)
 
 
 class HostEvent(Message):
@@ -102,17 +95,18 @@ class HostLink:
         """Track live runs and notices, then tell every subscribed view."""
         if isinstance(report, HostNotice):
             self.notices.append(report.text)
-            if is_notable(report):
+            # A catch-up, a skipped run, runs cut short interrupt the admin; routine notices are only kept.
+            if report.notable:
                 self.notable = report.text
                 self.app.notify(report.text, title="Batches", severity="warning", timeout=8)
-        elif report.kind == "started":
+        elif report.kind == EventKind.STARTED:
             self.live[report.batch_code] = LiveRun(report.run_id, report.batch_code)
-        elif report.kind == "progress":
+        elif report.kind == EventKind.PROGRESS:
             live = self.live.setdefault(report.batch_code, LiveRun(report.run_id, report.batch_code))
             live.done, live.total = report.done, report.total
-        elif report.kind == "log" and report.batch_code in self.live:
+        elif report.kind == EventKind.LOG and report.batch_code in self.live:
             self.live[report.batch_code].lines += 1
-        elif report.kind == "finished":
+        elif report.kind == EventKind.FINISHED:
             self.live.pop(report.batch_code, None)
         self.reports.publish(report)
 

@@ -10,8 +10,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Select, Static
 
-from ..batches.invoices import (NO_STATUS, HistoryRow, InvoiceDetail, InvoiceFilter, filter_choices, invoice,
-                                status_history)
+from ..batches.invoices import NO_STATUS, HistoryRow, InvoiceDetail, InvoiceFilter, filter_choices, invoice, status_history
 from ..batches.state import StateStore
 from ..widgets.invoice_table import ALARMING, InvoiceTable
 from .batch_data import local_time
@@ -51,15 +50,21 @@ class InvoicesView(Vertical):
     class ChoicesRead(Message):
         """The companies and statuses found among invoices."""
 
-        def __init__(self, companies: list[str], statuses: list[str]) -> None:
+        def __init__(self, view: InvoicesView, companies: list[str], statuses: list[str]) -> None:
             super().__init__()
+            self.view = view
             self.companies = companies
             self.statuses = statuses
 
+        @property
+        def control(self) -> InvoicesView:
+            """The view that read them."""
+            return self.view
+
     BINDINGS = [
-        Binding("slash", "search", "Search", tooltip="Search a number or a customer"),
-        Binding("r", "reread", "Refresh", tooltip="Read the invoices again"),
-        Binding("escape", "back", "Back", show=False),
+        Binding("slash", "search", "Search", tooltip="Search a number or a customer", id="akadmin.search"),
+        Binding("r", "reread", "Refresh", tooltip="Read the invoices again", id="akadmin.refresh"),
+        Binding("escape", "back", "Back", show=False, id="akadmin.back"),
     ]
 
     def __init__(self, state: StateStore | None, *, id: str | None = None) -> None:
@@ -101,7 +106,7 @@ class InvoicesView(Vertical):
     @work(thread=True, exclusive=True, group="invoice-choices", exit_on_error=False)
     def _read_choices(self) -> None:
         companies, statuses = filter_choices(self.state)
-        self.post_message(self.ChoicesRead(companies, statuses))
+        self.post_message(self.ChoicesRead(self, companies, statuses))
 
     @on(ChoicesRead)
     def _choices_read(self, event: ChoicesRead) -> None:

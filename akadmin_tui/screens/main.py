@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Footer, Header, Static, Tree
 
-from ..sandbox.fleet import Sandbox
 from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
-from .accounting_view import AccountingView
-from .batches_view import BatchesView
 from .batch_commands import BatchCommands
 from .commands import SettingsCommands
-from .chorus_setups import ChorusSetupsView
-from .invoices_view import InvoicesView
-from .runs_view import RunsView
-from .sandbox_view import SandboxView
 from .section_view import SectionView
+from .views import INVOICES_ID, RUNS_ID, SANDBOX_ID, ViewContext, make_view
+
+if TYPE_CHECKING:
+    from ..sandbox.fleet import Sandbox
+    from .runs_view import RunsView
 
 ROOT_LABEL = "Administration console"
-SANDBOX_ID = "sandbox"
-RUNS_ID = "batch-runs"
-INVOICES_ID = "invoices"
 # Menu leaves that are views of the state database rather than sections of the config.
 BATCH_LEAVES = (("Runs and logs", RUNS_ID), ("Invoices (CHORUS PRO)", INVOICES_ID))
 
@@ -86,7 +83,8 @@ class Overview(VerticalScroll):
         """Recompute the summary and the list of findings."""
         config = self.editor.config
         recipients = config.recipients()
-        unlockers = [name for name, present in (("passphrase", recipients.passphrase), ("key file", recipients.key_file)) if present]
+        unlockers = [name for name, present in (("passphrase", recipients.passphrase), ("key file", recipients.key_file))
+                     if present]
         findings = self.editor.findings()
         errors = [f for f in findings if f.severity is Severity.ERROR]
         lines = [
@@ -113,8 +111,8 @@ class MainScreen(Screen):
 
     COMMANDS = Screen.COMMANDS | {SettingsCommands, BatchCommands}
     BINDINGS = [
-        Binding("escape", "back", "Menu", tooltip="Back to the menu", show=False),
-        Binding("ctrl+b", "toggle_menu", "Hide menu", show=False),
+        Binding("escape", "back", "Menu", tooltip="Back to the menu", show=False, id="akadmin.back"),
+        Binding("ctrl+b", "toggle_menu", "Hide menu", show=False, id="akadmin.toggle-menu"),
     ]
 
     def __init__(self, editor: SettingsEditor, notice: str | None = None, *, sandbox: Sandbox | None = None) -> None:
@@ -152,31 +150,19 @@ class MainScreen(Screen):
 
     # --- navigation ----------------------------------------------------------------------------
 
-    def section_view(self, section_id: str) -> SectionView | SandboxView | RunsView | InvoicesView:
-        """The view of a section, created on first use and kept so unsaved edits survive."""
+    def section_view(self, section_id: str) -> Any:
+        """The view of a menu entry, created on first use and kept so unsaved edits survive."""
         switcher = self.query_one("#content", ContentSwitcher)
         view_id = f"section-{section_id}"
         found = switcher.query(f"#{view_id}")
         if found:
             return found.first()
-        if section_id == SANDBOX_ID and self.sandbox is not None:
-            view = SandboxView(self.sandbox, id=view_id)
-        elif section_id == schema.CHORUS_SPECIAL.id:
-            view = ChorusSetupsView(self.editor, schema.CHORUS_SPECIAL, id=view_id)
-        elif section_id == schema.BATCHES.id:
-            view = BatchesView(self.editor, schema.BATCHES, id=view_id)
-        elif section_id == schema.ACCOUNTING.id:
-            view = AccountingView(self.editor, schema.ACCOUNTING, id=view_id)
-        elif section_id == RUNS_ID:
-            view = RunsView(id=view_id)
-        elif section_id == INVOICES_ID:
-            view = InvoicesView(getattr(self.app, "state", None), id=view_id)
-        else:
-            view = SectionView(self.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
+        context = ViewContext(self.editor, getattr(self.app, "state", None), self.sandbox)
+        view = make_view(context, section_id, view_id)
         switcher.mount(view)
         return view
 
-    def open_section(self, section_id: str, *, focus: bool = True, field_key: str | None = None) -> SectionView:
+    def open_section(self, section_id: str, *, focus: bool = True, field_key: str | None = None) -> Any:
         """Show a section; with `focus`, move into its form (to `field_key` if given)."""
         view = self.section_view(section_id)
         self.query_one("#content", ContentSwitcher).current = view.id

@@ -15,10 +15,9 @@ from ..batches.catalog import batch_specs
 from ..batches.host import HostNotice
 from ..batches.runtime import RunEvent
 from ..batches.state import StateStore
+from ..dialogs.confirm import ConfirmScreen
 from ..widgets.run_log import FILTER_LABELS, FILTERS, Entry, RunLog
-from .batch_data import (RUNS_PAGE, LogLine, RunRow, counts_text, duration_text, list_runs, local_time, run_codes,
-                         run_log, run_row)
-from .dialogs import ConfirmScreen
+from .batch_data import RUNS_PAGE, LogLine, RunRow, counts_text, duration_text, list_runs, local_time, run_codes, run_log, run_row
 from .host_link import HostLink
 
 COLUMNS = (("Run", "id"), ("Batch", "batch"), ("Trigger", "trigger"), ("Started", "started"),
@@ -37,17 +36,25 @@ class RunsView(Vertical):
     class LogLoaded(Message):
         """A finished run's log was read in the background."""
 
-        def __init__(self, run_id: int, lines: list[LogLine]) -> None:
+        def __init__(self, view: RunsView, run_id: int, lines: list[LogLine]) -> None:
             super().__init__()
+            self.view = view
             self.run_id = run_id
             self.lines = lines
 
+        @property
+        def control(self) -> RunsView:
+            """The view that read the log."""
+            return self.view
+
     BINDINGS = [
-        Binding("l", "cycle_level", "Log level", tooltip="All levels, LOG and above, WARN and above, ERROR only"),
-        Binding("a", "all_batches", "All batches", tooltip="Show the runs of every batch"),
-        Binding("r", "refresh_runs", "Refresh", tooltip="Read the run history again"),
-        Binding("c,ctrl+x", "cancel_run", "Cancel run", tooltip="Stop the highlighted run (asks first)"),
-        Binding("escape", "back", "Back", show=False),
+        Binding("l", "cycle_level", "Log level", tooltip="All levels, LOG and above, WARN and above, ERROR only",
+                id="akadmin.log-level"),
+        Binding("a", "all_batches", "All batches", tooltip="Show the runs of every batch", id="akadmin.all-batches"),
+        Binding("r", "refresh_runs", "Refresh", tooltip="Read the run history again", id="akadmin.refresh"),
+        Binding("c,ctrl+x", "cancel_run", "Cancel run", tooltip="Stop the highlighted run (asks first)",
+                id="akadmin.cancel-run"),
+        Binding("escape", "back", "Back", show=False, id="akadmin.back"),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -206,7 +213,7 @@ class RunsView(Vertical):
 
     @work(thread=True, exclusive=True, group="run-log", exit_on_error=False)
     def _read_log(self, run_id: int) -> None:
-        self.post_message(self.LogLoaded(run_id, run_log(self.state, run_id)))
+        self.post_message(self.LogLoaded(self, run_id, run_log(self.state, run_id)))
 
     @on(LogLoaded)
     def _log_loaded(self, event: LogLoaded) -> None:
@@ -247,7 +254,7 @@ class RunsView(Vertical):
             if self._skip_live:
                 self._skip_live -= 1
                 return
-            now = dt.datetime.now(dt.timezone.utc)
+            now = dt.datetime.now(dt.UTC)
             self.query_one(RunLog).append(Entry(local_time(now, seconds=True), report.level, report.text))
 
     def _update_run(self, run_id: int, cells_only: bool = False) -> None:

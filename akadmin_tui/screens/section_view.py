@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import ContentSwitcher, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..connectors.registry import PANEL_TITLES, TRY_ITS, TryFailed, run_section_test, run_try
+from ..batches.test_records import remember_test_outcome
+from ..connectors.registry import run_section_test, section_test_title
 from ..connectors.result import Outcome, Step, TestResult
-from ..settings import schema
+from ..dialogs.confirm import ConfirmScreen
+from ..dialogs.new_record import NewRecordScreen
 from ..settings.editor import ChangeRefused, SettingsEditor, record_path
 from ..settings.fields import Section, Shape
 from ..settings.keys import format_key
 from ..settings.store import SaveError
-from ..settings.validate import format_value, gmail_precondition_problems
-from ..widgets.certificate_card import CertificateCard
+from ..settings.validate import format_value
 from ..widgets.field_row import FieldRow
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
-from ..widgets.try_panel import TryPanel
-from .dialogs import ConfirmScreen, ImportCertificateScreen, NewRecordScreen
 
 
 def field_help(section: Section, record_key: str | None, row: FieldRow) -> Content:
@@ -40,22 +38,38 @@ def field_help(section: Section, record_key: str | None, row: FieldRow) -> Conte
 
 
 class SectionView(Vertical):
-    """One section: a form for a table, or a record list plus a form per record for a collection."""
+    """One section: a form for a table, or a record list plus a form per record for a collection.
+
+    What only some sections have (a try-it panel, preconditions, a name looked up) is in subclasses.
+    """
 
     class RecordsChanged(Message):
         """A record was created or deleted: lists that follow other sections must refresh."""
 
+        def __init__(self, view: SectionView) -> None:
+            super().__init__()
+            self.view = view
+
+        @property
+        def control(self) -> SectionView:
+            """The view whose records changed."""
+            return self.view
+
     BINDINGS = [
-        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field"),
-        Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this form"),
-        Binding("ctrl+r", "revert_field", "Revert", tooltip="Put back the saved value of the focused field"),
-        Binding("f3", "revert_all", "Revert all", tooltip="Put back the saved value of every field"),
-        Binding("ctrl+n", "new_record", "New", tooltip="Create a record"),
-        Binding("f8", "delete_record", "Delete", tooltip="Delete the selected record"),
-        Binding("f5", "run_test", "Test", tooltip="Test the connection with the saved values"),
-        Binding("f4", "fill_from_sirene", "Name from Sirene", tooltip="Fill the company's name from its SIRET"),
-        Binding("escape", "cancel_or_back", "Menu", show=False),
+        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field", id="akadmin.save"),
+        Binding("f2", "save_all", "Save all", tooltip="Save every modified field of this form", id="akadmin.save-all"),
+        Binding("ctrl+r", "revert_field", "Revert", tooltip="Put back the saved value of the focused field",
+                id="akadmin.revert"),
+        Binding("f3", "revert_all", "Revert all", tooltip="Put back the saved value of every field",
+                id="akadmin.revert-all"),
+        Binding("ctrl+n", "new_record", "New", tooltip="Create a record", id="akadmin.new"),
+        Binding("f8", "delete_record", "Delete", tooltip="Delete the selected record", id="akadmin.delete"),
+        Binding("f5", "run_test", "Test", tooltip="Test the connection with the saved values", id="akadmin.test"),
+        Binding("escape", "cancel_or_back", "Menu", show=False, id="akadmin.back"),
     ]
+
+    # The form of one record (a read-only card, for certificates).
+    FORM: type[RecordForm] = RecordForm
 
     def __init__(self, editor: SettingsEditor, section: Section, *, id: str | None = None) -> None:
         super().__init__(classes="section-view", id=id)
@@ -65,7 +79,8 @@ class SectionView(Vertical):
         self._current: str | None = None
         self._form_serial = 0
         self._pending_focus: str | None = None
-        self.test_title = PANEL_TITLES.get(section.id)
+        self._tested_company: str | None = None
+        self.test_title = section_test_title(section.id)
 
     # --- layout --------------------------------------------------------------------------------
 
@@ -83,19 +98,23 @@ class SectionView(Vertical):
                 yield from self._intro()
                 yield ContentSwitcher(id="forms")
                 yield Static("", id="empty-state", classes="empty-state")
-                if self.test_title is not None:
-                    yield TestPanel(self.test_title, id="test-panel")
-                if self.section.id in TRY_ITS:
-                    try_it = TRY_ITS[self.section.id]
-                    yield TryPanel(try_it.title, try_it.prompts, id="try-panel")
+                yield from self.compose_panels()
                 yield from self._outro()
         yield Static("", id="field-help", classes="field-help")
 
     def _intro(self) -> ComposeResult:
         if self.section.intro:
             yield Static(self.section.intro, classes="section-intro")
-        if self.section.id == "gmail":
-            yield Static("", id="preconditions", classes="preconditions")
+        yield from self.compose_notes()
+
+    def compose_notes(self) -> ComposeResult:
+        """What shows under the intro (nothing here)."""
+        yield from ()
+
+    def compose_panels(self) -> ComposeResult:
+        """What shows under a table's form: its Test panel, when it has a Test."""
+        if self.test_title is not None:
+            yield TestPanel(self.test_title, id="test-panel")
 
     def _outro(self) -> ComposeResult:
         if self.section.guide:
@@ -119,7 +138,7 @@ class SectionView(Vertical):
         else:
             self._show_empty(False)
             self.show_record(None)
-        self._refresh_preconditions()
+        self.refresh_notes()
 
     def _show_empty(self, empty: bool) -> None:
         state = self.query_one("#empty-state", Static)
@@ -143,10 +162,6 @@ class SectionView(Vertical):
 
     def _record_label(self, key: str | None) -> Content:
         stored = self.editor.stored(self.section, key)
-        if self.section is schema.CHORUS_SPECIAL:
-            state = "default" if key == schema.DEFAULT_COMPANY else (
-                "specific, enabled" if stored.get("enabled") else ("specific, disabled" if stored else "uses *****"))
-            return Content.assemble(str(key), "  ", (state, "dim"))
         name = stored.get("name")
         return Content.assemble(str(key), "  ", (str(name), "dim")) if name else Content(str(key))
 
@@ -155,8 +170,7 @@ class SectionView(Vertical):
         switcher = self.query_one("#forms", ContentSwitcher)
         form = self._forms.get(record_key)
         if form is None:
-            kind = CertificateCard if self.section is schema.CERTIFICATES else RecordForm
-            form = kind(self.editor, self.section, record_key, id=self._next_form_id())
+            form = self.FORM(self.editor, self.section, record_key, id=self._next_form_id())
             self._forms[record_key] = form
             switcher.mount(form)
         switcher.current = form.id
@@ -224,23 +238,10 @@ class SectionView(Vertical):
             options = self.query_one("#records", OptionList)
             for index, key in enumerate(self.editor.listed_keys(self.section)):
                 options.replace_option_prompt_at_index(index, self._record_label(key))
-        self._refresh_preconditions()
+        self.refresh_notes()
 
-    def _refresh_preconditions(self) -> None:
-        if self.section.id != "gmail":
-            return
-        lines = [Content.styled("Preconditions", "bold")]
-        problems = gmail_precondition_problems(self.editor.config.plain())
-        rule_ok = not any("GOOGLE_MAIL" in p for p in problems)
-        app_ok = not any("email application" in p for p in problems)
-        lines.append(Content(f"{'✓' if rule_ok else '✗'} GOOGLE_MAIL management rule enabled"))
-        lines.append(Content(f"{'✓' if app_ok else '✗'} Gmail selected as the email application"))
-        path = self.editor.values(self.section).get("credential_key_path")
-        if path:
-            exists = Path(path).is_file()
-            lines.append(Content(f"{'✓' if exists else '·'} credential key {'found' if exists else 'not found'} "
-                                 f"on this host at {path}"))
-        self.query_one("#preconditions", Static).update(Content("\n").join(lines))
+    def refresh_notes(self) -> None:
+        """Bring what `compose_notes` shows up to date with the saved values (nothing here)."""
 
     # --- actions -------------------------------------------------------------------------------
 
@@ -280,10 +281,6 @@ class SectionView(Vertical):
             return self.section.shape is Shape.COLLECTION
         if action == "run_test":
             return self.test_title is not None
-        if action == "fill_from_sirene":
-            sirene = self.editor.values(schema.SIRENE)
-            return (self.section is schema.COMPANIES and not self.editor.read_only and self.form is not None
-                    and bool(sirene.get("enabled") and sirene.get("token")))
         if action == "delete_record":
             if self.editor.read_only or self.section.shape is Shape.TABLE:
                 return False
@@ -292,11 +289,9 @@ class SectionView(Vertical):
 
     # --- live Test ------------------------------------------------------------------------------
 
-    def _test_company(self) -> str | None:
-        """The company whose Chorus setup the Dematerialization Test uses: the connection's company code."""
-        if self.section is not schema.CHORUS:
-            return None
-        return self.editor.values(self.section).get("akuiteo_company_code") or None
+    def test_company(self) -> str | None:
+        """The company whose Chorus setup this section's Test uses (None: no company)."""
+        return None
 
     def action_run_test(self) -> None:
         if self.test_title is None:
@@ -304,18 +299,19 @@ class SectionView(Vertical):
         panel = self.query_one(TestPanel)
         panel.start(self.pending_count())
         self.call_after_refresh(panel.scroll_visible)
-        self._run_test(self._test_company())
+        self._tested_company = self.test_company()
+        self._run_test(self._tested_company)
 
     @work(exclusive=True, group="connection-test", exit_on_error=False)
     async def _run_test(self, company: str | None) -> None:
         # The Test runs on the UI's event loop but reports only by messages, like any worker.
         try:
             result = await run_section_test(self.section.id, self.editor, company=company,
-                                            on_step=lambda step: self.post_message(TestPanel.StepDone(step)))
+                                            on_step=lambda step: self.post_message(TestPanel.StepDone(self, step)))
         except Exception as error:  # noqa: BLE001 - the panel must end with a verdict, never hang on "Running…"
             result = TestResult(self.section.id)
             result.steps.append(Step("Test", Outcome.FAILED, diagnosis=f"The Test could not run ({type(error).__name__})."))
-        self.post_message(TestPanel.Finished(result))
+        self.post_message(TestPanel.Finished(self, result))
 
     @on(TestPanel.StepDone)
     def _on_test_step(self, event: TestPanel.StepDone) -> None:
@@ -330,59 +326,9 @@ class SectionView(Vertical):
 
     def _test_finished(self, event: TestPanel.Finished) -> None:
         self.query_one(TestPanel).finish(event.result)
-
-    def action_fill_from_sirene(self) -> None:
-        form = self.form
-        if form is None:
-            return
-        siret = form.row("siret").raw_text().strip()
-        if not siret:
-            self.app.notify("Type the company's SIRET first.", timeout=3)
-            return
-        self._lookup_name(siret)
-
-    @work(exclusive=True, group="sirene-lookup", exit_on_error=False)
-    async def _lookup_name(self, siret: str) -> None:
-        try:
-            answer, failed = await run_try("sirene", self.editor, [siret]), False
-        except TryFailed as error:
-            answer, failed = str(error), True
-        except Exception as error:  # noqa: BLE001 - only the kind: the text could quote the key
-            answer, failed = f"INSEE could not be asked ({type(error).__name__}).", True
-        self.post_message(TryPanel.Answered(answer, failed))
-
-    @on(TryPanel.Answered)
-    def _sirene_name(self, event: TryPanel.Answered) -> None:
-        if self.section is not schema.COMPANIES:
-            return
-        event.stop()
-        if event.failed:
-            self.app.notify(event.text, title="Not filled", severity="error")
-            return
-        name = event.text.split("\n", 1)[0].removesuffix("  (closed)")
-        self.form.row("name").set_value(name)
-        self.form.refresh_problems()
-        self.app.notify(f"Name filled from INSEE: {name}. Save it with F2.", timeout=4)
-
-    @on(TryPanel.Requested)
-    def _try_requested(self, event: TryPanel.Requested) -> None:
-        self._run_try(event.values)
-
-    @work(exclusive=True, group="try-it", exit_on_error=False)
-    async def _run_try(self, values: list[str]) -> None:
-        try:
-            answer, failed = await run_try(self.section.id, self.editor, values), False
-        except TryFailed as error:
-            answer, failed = str(error), True
-        except Exception as error:  # noqa: BLE001 - only the kind: the text could quote a secret being sent
-            answer, failed = f"It could not be tried ({type(error).__name__}).", True
-        self.post_message(TryPanel.Answered(answer, failed))
-
-    @on(TryPanel.Answered)
-    def _try_answered(self, event: TryPanel.Answered) -> None:
-        panels = self.query(TryPanel)
-        if panels:
-            panels.first().show(event.text, error=event.failed)
+        state = getattr(self.app, "state", None)
+        if state is not None:
+            remember_test_outcome(state, self.editor, self.section.id, self._tested_company, event.result)
 
     def _test_running(self) -> bool:
         return any(w.group == "connection-test" and w.is_running for w in self.workers)
@@ -395,14 +341,12 @@ class SectionView(Vertical):
         self.screen.action_back()
 
     def action_new_record(self) -> None:
-        if self.section is schema.CERTIFICATES:
-            self.app.push_screen(ImportCertificateScreen(self._create_record), self._record_created)
-            return
         needs_code = self.section.shape is Shape.COLLECTION
-        self.app.push_screen(NewRecordScreen(self.section, needs_code=needs_code, create=self._create_record),
-                             self._record_created)
+        self.app.push_screen(NewRecordScreen(self.section, needs_code=needs_code, create=self.create_record),
+                             self.record_created)
 
-    def _create_record(self, code: str | None, values: dict[str, Any]) -> str | None:
+    def create_record(self, code: str | None, values: dict[str, Any]) -> str | None:
+        """Create a record; returns why it was refused, or None once created."""
         try:
             self.editor.create(self.section, code, values)
         except ChangeRefused as refused:
@@ -411,7 +355,8 @@ class SectionView(Vertical):
             return str(error)
         return None
 
-    def _record_created(self, code: str | None) -> None:
+    def record_created(self, code: str | None) -> None:
+        """Show a record a dialog created (None: none was)."""
         if code is None and self.section.shape is Shape.COLLECTION:
             return
         if not self.editor.exists(self.section, code):
@@ -421,7 +366,7 @@ class SectionView(Vertical):
         self.reload(select=code)
         self.refresh_bindings()
         self.call_after_refresh(self.focus_first_field)
-        self.post_message(self.RecordsChanged())
+        self.post_message(self.RecordsChanged(self))
 
     def action_delete_record(self) -> None:
         key = self._current
@@ -453,4 +398,4 @@ class SectionView(Vertical):
         self.app.notify(f"Deleted {self.section.record_noun} {key or ''}".rstrip() + ".", timeout=3)
         self.reload()
         self.refresh_bindings()
-        self.post_message(self.RecordsChanged())
+        self.post_message(self.RecordsChanged(self))

@@ -10,44 +10,43 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
 
+from ..messages import ConfigUnlocked
 from ..settings.session import ConfigOpener
-from ..settings.store import ConfigError, ConfigFile
+from ..settings.store import ConfigError
 from ..settings.vault import VaultError, WrongPassphrase
 
 
 class UnlockScreen(Screen):
     """A masked passphrase prompt; the key derivation runs in a thread so the UI stays live."""
 
-    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True)]
-
-    class Unlocked(Message):
-        """The vault opened with the passphrase."""
-
-        def __init__(self, config: ConfigFile) -> None:
-            super().__init__()
-            self.config = config
+    BINDINGS = [Binding("ctrl+q", "app.quit", "Quit", priority=True, id="akadmin.quit")]
 
     class Failed(Message):
         """The passphrase did not open the vault, or the file was refused."""
 
-        def __init__(self, reason: str, retry: bool) -> None:
+        def __init__(self, screen: UnlockScreen, reason: str, retry: bool) -> None:
             super().__init__()
+            self.unlock_screen = screen
             self.reason = reason
             self.retry = retry
+
+        @property
+        def control(self) -> UnlockScreen:
+            """The screen that tried the passphrase."""
+            return self.unlock_screen
 
     def __init__(self, opener: ConfigOpener) -> None:
         super().__init__()
         self.opener = opener
 
     def compose(self) -> ComposeResult:
-        with Center():
-            with Vertical(id="unlock-box"):
-                yield Label("Unlock the configuration", id="unlock-title")
-                yield Static(f"{self.opener.path}\nNo key file opens this vault: enter its passphrase.",
-                             id="unlock-file", markup=False)
-                yield Input(password=True, placeholder="passphrase", id="passphrase")
-                yield Static("", id="unlock-error", markup=False)
-                yield Static("Enter unlocks · ctrl+q quits", id="unlock-hint")
+        with Center(), Vertical(id="unlock-box"):
+            yield Label("Unlock the configuration", id="unlock-title")
+            yield Static(f"{self.opener.path}\nNo key file opens this vault: enter its passphrase.",
+                         id="unlock-file", markup=False)
+            yield Input(password=True, placeholder="passphrase", id="passphrase")
+            yield Static("", id="unlock-error", markup=False)
+            yield Static("Enter unlocks · ctrl+q quits", id="unlock-hint")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -69,11 +68,11 @@ class UnlockScreen(Screen):
         try:
             config = self.opener.open(passphrase)
         except WrongPassphrase as error:
-            self.post_message(self.Failed(f"{error}. Try again.", retry=True))
+            self.post_message(self.Failed(self, f"{error}. Try again.", retry=True))
         except (ConfigError, VaultError) as error:
-            self.post_message(self.Failed(str(error), retry=False))
+            self.post_message(self.Failed(self, str(error), retry=False))
         else:
-            self.post_message(self.Unlocked(config))
+            self.app.post_message(ConfigUnlocked(config))
 
     @on(Failed)
     def _failed(self, event: Failed) -> None:

@@ -97,15 +97,16 @@ FIELDS: dict[str, Field] = {f.key: f for f in (
 
 @dataclass(frozen=True)
 class Integration:
-    """One accounting package akadmin can deliver to: its fields, which are required, and how it is checked."""
+    """One accounting package akadmin can deliver to: its fields and which are required.
+
+    What akadmin can do with it (Connect, deliveries, sign-in) is its connector's, in connectors/accounting/.
+    """
 
     name: str
     label: str
     fields: tuple[str, ...] = ()
     required: tuple[str, ...] = ()
-    # True when akadmin can call the package to check the connection; otherwise Connect checks the fields
-    # and says the connection is checked on the first delivery.
-    testable: bool = False
+    either: tuple[str, ...] = ()  # at least one of these must be filled
     document_types: tuple[str, ...] = (INVOICES, BANK_STATEMENTS)
 
 
@@ -114,36 +115,36 @@ INTEGRATIONS: dict[str, Integration] = {i.name: i for i in (
     Integration("count_e", "Count-e", ("username", "password", "api_url", "database", "customer_number"),
                 ("username", "password", "api_url", "database", "customer_number")),
     Integration("dropbox", "Dropbox", ("ubl_format", "client_id", "client_secret", "refresh_token"),
-                ("client_id", "client_secret"), testable=True),
-    Integration("email", "Email", ("recipient_email",), ("recipient_email",), testable=True),
+                ("client_id", "client_secret")),
+    Integration("email", "Email", ("recipient_email",), ("recipient_email",)),
     Integration("exact_online", "Exact Online", ("country", "administrations", "client_id", "client_secret",
                                                  "redirect_uri", "refresh_token", "division"),
-                ("country", "client_id", "client_secret", "redirect_uri"), testable=True),
+                ("country", "client_id", "client_secret", "redirect_uri")),
     Integration("inqom", "Inqom", ("environment", "auth_url", "documents_url", "client_id", "client_secret",
                                    "username", "password", "folder_id"),
-                ("auth_url", "documents_url", "client_id", "client_secret", "username", "password", "folder_id"),
-                testable=True),
+                ("auth_url", "documents_url", "client_id", "client_secret", "username", "password", "folder_id")),
     Integration("lyanthe", "Lyanthe", ("username", "password", "administration"), ("username", "password", "administration")),
     Integration("octopus", "Octopus", ("mailbox_email",), ("mailbox_email",)),
     Integration("onea", "Onea", ("api_key",), ("api_key",)),
     Integration("pingwin", "PingWin", ("api_key", "clid", "file_id"), ("api_key", "clid", "file_id")),
     Integration("sftp", "SFTP", ("ubl_format", "host", "port", "upload_path", "create_upload_path", "username",
                                  "password", "private_key_path", "private_key_passphrase", "host_key"),
-                ("host", "port", "username"), testable=True),
+                ("host", "port", "username"), either=("password", "private_key_path")),
     Integration("wings_online", "Wings Online"),
-    Integration("yuki", "Yuki", ("api_key", "administration"), ("api_key",), testable=True),
+    Integration("yuki", "Yuki", ("api_key", "administration"), ("api_key",)),
     Integration("zenvoices", "Zenvoices", ("username", "password", "administration"),
                 ("username", "password", "administration")),
 )}
 
 
 def integration_problems(values: Mapping[str, Any]) -> list[Problem]:
-    """Required fields of the chosen integration; SFTP needs a password or a private key."""
+    """Required fields of the chosen integration, and at least one of its `either` fields (SFTP: a password or a key)."""
     integration = INTEGRATIONS.get(str(values.get("integration") or ""))
     if integration is None:
         return []
     problems = [Problem(key, f"'{FIELDS[key].label}' is required for {integration.label}.")
                 for key in integration.required if values.get(key) in (None, "")]
-    if integration.name == "sftp" and not values.get("password") and not values.get("private_key_path"):
-        problems.append(Problem("password", "SFTP needs a 'Password' or a 'Private key file'."))
+    if integration.either and not any(values.get(key) for key in integration.either):
+        ways = " or a ".join(f"'{FIELDS[key].label}'" for key in integration.either)
+        problems.append(Problem(integration.either[0], f"{integration.label} needs a {ways}."))
     return problems

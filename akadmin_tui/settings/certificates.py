@@ -32,7 +32,7 @@ class CertificateInfo:
     @property
     def expired(self) -> bool:
         """True when the certificate is no longer valid."""
-        return self.not_after < dt.datetime.now(dt.timezone.utc)
+        return self.not_after < dt.datetime.now(dt.UTC)
 
     def lines(self) -> list[str]:
         """Subject, issuer, fingerprint and validity, one per line."""

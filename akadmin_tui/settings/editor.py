@@ -155,7 +155,8 @@ class SettingsEditor:
         A fixed record (*****) stays, emptied and disabled; any other source record is removed.
         """
         if source == destination:
-            raise ChangeRefused([Finding(format_key(record_path(section, source)), "the source and the destination are the same")])
+            same = Finding(format_key(record_path(section, source)), "the source and the destination are the same")
+            raise ChangeRefused([same])
         if section.keys_from:
             known = set(self.listed_keys(section))
             for key in (source, destination):
@@ -203,3 +204,8 @@ def with_fills(section: Section, changes: Mapping[str, Any]) -> dict[str, Any]:
 
 def _valid_code(code: str) -> bool:
     return bool(re.match(schema.CODE_PATTERN, code))
+
+def trusted_certificates(editor: SettingsEditor) -> list[str]:
+    """PEM texts of the certificates imported into the config."""
+    return [str(record.get("pem", "")) for record in (editor.config.plain().get("certificates") or {}).values()
+            if isinstance(record, dict) and record.get("pem")]

@@ -1,19 +1,11 @@
-"""The README's reference of every setting, generated from the schema.
-
-`python -m akadmin_tui.settings.reference README.md` rewrites the block between the markers.
-"""
+"""The README's reference of every setting, generated from the schema (`python -m akadmin_tui.readme`)."""
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 from . import schema
 from .fields import Field, Kind, Section, Shape
 from .keys import format_key
 from .validate import format_value
-
-START, END = "<!-- reference:start -->", "<!-- reference:end -->"
 
 
 def _table_heading(section: Section) -> str:
@@ -58,18 +50,3 @@ def markdown_reference() -> str:
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
-
-def rewrite(readme: Path) -> bool:
-    """Replace the reference block of `readme`; True when the file changed."""
-    text = readme.read_text()
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    new = f"{head}{START}\n{markdown_reference()}{END}{tail}"
-    if new != text:
-        readme.write_text(new)
-    return new != text
-
-
-if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "README.md")
-    print("updated" if rewrite(target) else "up to date", target, file=sys.stderr)

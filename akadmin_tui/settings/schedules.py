@@ -42,7 +42,7 @@ class Schedule:
 
     def trigger(self, timezone: dt.tzinfo | None = None) -> CronTrigger | None:
         """The cron trigger (None for intervals and on-demand batches)."""
-        return _cron_trigger(self.cron, timezone or dt.timezone.utc) if self.cron else None
+        return _cron_trigger(self.cron, timezone or dt.UTC) if self.cron else None
 
     def next_after(self, moment: dt.datetime, anchor: dt.datetime | None = None) -> dt.datetime | None:
         """The first fire time strictly after `moment` (intervals count from `anchor`, else from `moment`)."""
@@ -111,7 +111,7 @@ def parse_schedule(text: str) -> Schedule:
     if len(cleaned.split(" ")) != 5:
         raise ScheduleError(f"{EXPECTED}; got {cleaned!r}")
     try:
-        _cron_trigger(cleaned, dt.timezone.utc)
+        _cron_trigger(cleaned, dt.UTC)
     except ValueError as error:
         raise ScheduleError(f"a valid cron expression ({error}); got {cleaned!r}") from None
     return Schedule(cleaned, cron=cleaned)

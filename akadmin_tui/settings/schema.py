@@ -10,10 +10,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
+from .accounting import DOCUMENT_TYPES, INTEGRATIONS, integration_problems
+from .accounting import FIELDS as ACCOUNTING_FIELDS
+from .batch_params import PARAMETERS, TEMPLATES, parameter_problems
 from .certificates import CertificateError, describe, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
-from .accounting import DOCUMENT_TYPES, FIELDS as ACCOUNTING_FIELDS, INTEGRATIONS, integration_problems
-from .batch_params import PARAMETERS, TEMPLATES, parameter_problems
 from .rules import at_most_when, custom, needs, required_when
 from .schedules import schedule_problem
 
@@ -221,7 +222,8 @@ EXCHANGE = Section(
     ),
     rules=(
         required_when([_ex_tenant, _ex_client, _ex_secret], [_ex_oauth, _ex_graph]),
-        custom(f"a warning from {SECRET_EXPIRY_WARNING_DAYS} days before the client secret expires", ("client_secret_expires_on",), _secret_expiry),
+        custom(f"a warning from {SECRET_EXPIRY_WARNING_DAYS} days before the client secret expires",
+               ("client_secret_expires_on",), _secret_expiry),
     ),
 )
 
@@ -660,7 +662,8 @@ CHORUS_SPECIAL = Section(
     ),
     guide="The Piste Client ID and Piste Secret fields must be different between a production "
           "and a test environment.",
-    rules=(custom("Piste Client ID, Piste Secret, Chorus Login and Chorus Password required while enabled", (), _special_complete),),
+    rules=(custom("Piste Client ID, Piste Secret, Chorus Login and Chorus Password required while enabled", (),
+                  _special_complete),),
     fields=(
         Field("enabled", "Specific setup enabled", Kind.BOOL, False,
               "Whether this company's specific setup is enabled."),

@@ -17,7 +17,8 @@ from .keys import format_key
 from .vault import VAULT_TABLE, is_ciphertext
 
 MAX_TEXT = 500
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
@@ -282,9 +283,9 @@ def _structure_findings(document: Mapping[str, Any]) -> list[Finding]:
                 if record_key is None and key in allowed_children:
                     continue
                 findings.append(Finding(format_key(base + (key,)), f"unknown key in the {section.title} section"))
-            if section.shape is Shape.COLLECTION and record_key not in section.fixed_keys:
-                if not re.match(schema.CODE_PATTERN, record_key or ""):
-                    findings.append(Finding(format_key(base), f"'{record_key}' is not a valid code: {section.key_help}"))
+            free_key = section.shape is Shape.COLLECTION and record_key not in section.fixed_keys
+            if free_key and not re.match(schema.CODE_PATTERN, record_key or ""):
+                findings.append(Finding(format_key(base), f"'{record_key}' is not a valid code: {section.key_help}"))
     return findings
 
 

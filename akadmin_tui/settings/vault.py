@@ -197,7 +197,8 @@ class Vault:
     def verify(self, document: Mapping[str, Any], label: str) -> None:
         """Check the document's MAC; on mismatch say which tables were added, removed or changed."""
         stored = document.get(VAULT_TABLE, {}).get(MAC_KEY)
-        if not isinstance(stored, Mapping) or set(stored) != {"document", "tables"} or not isinstance(stored.get("document"), str):
+        well_formed = isinstance(stored, Mapping) and set(stored) == {"document", "tables"}
+        if not well_formed or not isinstance(stored.get("document"), str):
             raise TamperedError(f"{label} has no MAC in its [vault] table: it was not written by akadmin or was altered")
         expected = self.sign(document)
         if hmac.compare_digest(expected["document"], stored["document"]) and stored.get("tables") == expected["tables"]:

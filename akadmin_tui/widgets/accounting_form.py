@@ -11,6 +11,8 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Select, Static
 
+from ..connectors.accounting import connector_for
+from ..connectors.accounting.base import AccountingConnector
 from ..settings import schema
 from ..settings.accounting import DOCUMENT_TYPES, FIELDS, INTEGRATIONS, Integration
 from .field_row import FieldRow
@@ -21,7 +23,6 @@ HEAD = ("document_type", "integration")
 TERMS = "terms_accepted"
 # Kept by Authorise (a), never typed: the form has no row for it, so a save can never overwrite it.
 HIDDEN = ("refresh_token",)
-OAUTH = ("exact_online", "dropbox")
 REQUIRED_MARK = " *"
 
 
@@ -71,6 +72,15 @@ class AccountingForm(FilteredRecordForm):
     class IntegrationChosen(Message):
         """Another integration was picked in the form (the view's keys follow it)."""
 
+        def __init__(self, form: AccountingForm) -> None:
+            super().__init__()
+            self.form = form
+
+        @property
+        def control(self) -> AccountingForm:
+            """The form whose integration changed."""
+            return self.form
+
     def compose(self) -> ComposeResult:
         read_only = self.editor.read_only
         yield Static(f"Name  {self.record_key}", classes="accounting-name", markup=False)
@@ -92,6 +102,11 @@ class AccountingForm(FilteredRecordForm):
         return integration_of(self.row("integration").raw_text())
 
     @property
+    def connector(self) -> AccountingConnector | None:
+        """The connector of the integration chosen in the form, if it has one."""
+        return connector_for(self.integration)
+
+    @property
     def authorised(self) -> bool:
         """True when a refresh token is saved for this configuration."""
         return bool(self.editor.stored(SECTION, self.record_key).get("refresh_token"))
@@ -110,16 +125,14 @@ class AccountingForm(FilteredRecordForm):
             return "Pick an integration."
         lines = [f"{integration.label}: " + ("* marks the fields it requires." if integration.required
                                              else "no field to fill.")]
-        if integration.name in OAUTH:
+        connector = connector_for(integration)
+        if connector is not None and connector.signs_in:
             lines.append("Authorisation: " + ("done, the refresh token is kept encrypted (a authorises again)."
                                               if self.authorised else
                                               "not yet. Save the client ID and secret, then press a to sign in."))
-        if integration.name == "exact_online":
-            lines.append("Only the last connection to Exact Online stays valid: reuse this configuration for every "
-                         "Exact Online integration.")
-        if integration.name == "yuki":
-            lines.append("Save the API key, then press a to list its administrations and pick one.")
-        if not integration.testable:
+        if connector is not None:
+            lines += connector.notes
+        if connector is None or not connector.can_connect:
             lines.append(f"{integration.label} has no public API akadmin can call: Connect checks the fields, and the "
                          "connection is checked on the first delivery.")
         return "\n".join(lines)
@@ -140,12 +153,12 @@ class AccountingForm(FilteredRecordForm):
     def _follow_integration(self, event: FieldRow.Changed) -> None:
         if event.row.key == "integration":
             self.show_integration()
-            self.post_message(self.IntegrationChosen())
+            self.post_message(self.IntegrationChosen(self))
 
     def revert(self, rows: list[FieldRow] | None = None) -> int:
         """Put the saved values back, and the saved integration's fields with them."""
         count = super().revert(rows)
         # A reverted choice announces no change: follow it here.
         self.show_integration()
-        self.post_message(self.IntegrationChosen())
+        self.post_message(self.IntegrationChosen(self))
         return count

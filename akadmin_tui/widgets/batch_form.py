@@ -70,7 +70,7 @@ def next_fire_text(schedule_text: str, now: dt.datetime | None = None, planned: 
         return "Runs only when started by hand (F5)."
     if paused:
         return f"{schedule.describe()}: paused (p resumes it; F5 still runs it)."
-    moment = planned or schedule.next_after(now or dt.datetime.now(dt.timezone.utc))
+    moment = planned or schedule.next_after(now or dt.datetime.now(dt.UTC))
     when = moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
     return f"{schedule.describe()}: next fire time {when} (local time)."
 

@@ -31,26 +31,26 @@ def _placeholder(field: Field) -> str:
 class FieldRow(Vertical):
     """A labelled editor for one schema field that knows its saved value and its problems."""
 
-    class Changed(Message):
+    class RowMessage(Message):
+        """Something happened in one row; the row is the message's control."""
+
+        def __init__(self, row: FieldRow) -> None:
+            super().__init__()
+            self.row = row
+
+        @property
+        def control(self) -> FieldRow:
+            """The row that sent the message."""
+            return self.row
+
+    class Changed(RowMessage):
         """The admin changed the value in the editor."""
 
-        def __init__(self, row: FieldRow) -> None:
-            super().__init__()
-            self.row = row
-
-    class SaveRequested(Message):
+    class SaveRequested(RowMessage):
         """The admin asked to save this field alone."""
 
-        def __init__(self, row: FieldRow) -> None:
-            super().__init__()
-            self.row = row
-
-    class Focused(Message):
+    class Focused(RowMessage):
         """The editor of this row received the focus."""
-
-        def __init__(self, row: FieldRow) -> None:
-            super().__init__()
-            self.row = row
 
     def __init__(self, field: Field, saved: Any, *, read_only: bool = False) -> None:
         super().__init__(classes="field-row", id=f"row-{field.key}")

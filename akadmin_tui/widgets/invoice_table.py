@@ -34,7 +34,7 @@ def _updated(row: InvoiceRow) -> str:
     except ValueError:
         return value[:16]
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
+        moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
@@ -75,48 +75,60 @@ class InvoiceTable(ScrollView, can_focus=True):
                          "invoice-table--alarm"}
 
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "select", "History", tooltip="The invoice's CHORUS status history"),
+        Binding("up", "cursor(-1)", "Up", show=False, id="akadmin.line-up"),
+        Binding("down", "cursor(1)", "Down", show=False, id="akadmin.line-down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="akadmin.page-up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="akadmin.page-down"),
+        Binding("home", "jump(0)", "First", show=False, id="akadmin.first"),
+        Binding("end", "jump(-1)", "Last", show=False, id="akadmin.last"),
+        Binding("enter", "select", "History", tooltip="The invoice's CHORUS status history", id="akadmin.history"),
     ]
 
-    class Selected(Message):
+    class TableMessage(Message):
+        """Something the table tells; the table is the message's control."""
+
+        def __init__(self, table: InvoiceTable) -> None:
+            super().__init__()
+            self.table = table
+
+        @property
+        def control(self) -> InvoiceTable:
+            """The table that sent the message."""
+            return self.table
+
+    class Selected(TableMessage):
         """Enter on an invoice."""
 
-        def __init__(self, row: InvoiceRow) -> None:
-            super().__init__()
+        def __init__(self, table: InvoiceTable, row: InvoiceRow) -> None:
+            super().__init__(table)
             self.row = row
 
-    class Highlighted(Message):
+    class Highlighted(TableMessage):
         """The cursor moved onto a loaded invoice."""
 
-        def __init__(self, row: InvoiceRow) -> None:
-            super().__init__()
+        def __init__(self, table: InvoiceTable, row: InvoiceRow) -> None:
+            super().__init__(table)
             self.row = row
 
-    class Counted(Message):
+    class Counted(TableMessage):
         """The filter's number of invoices is known."""
 
-        def __init__(self, count: int) -> None:
-            super().__init__()
+        def __init__(self, table: InvoiceTable, count: int) -> None:
+            super().__init__(table)
             self.count = count
 
-    class PageRead(Message):
+    class PageRead(TableMessage):
         """A page of rows was read in the background."""
 
-        def __init__(self, generation: int, page: int, rows: list[InvoiceRow]) -> None:
-            super().__init__()
+        def __init__(self, table: InvoiceTable, generation: int, page: int, rows: list[InvoiceRow]) -> None:
+            super().__init__(table)
             self.generation, self.page, self.rows = generation, page, rows
 
-    class CountRead(Message):
+    class CountRead(TableMessage):
         """The filter's count was read in the background."""
 
-        def __init__(self, generation: int, count: int) -> None:
-            super().__init__()
+        def __init__(self, table: InvoiceTable, generation: int, count: int) -> None:
+            super().__init__(table)
             self.generation, self.count = generation, count
 
     def __init__(self, state: StateStore, *, id: str | None = None, classes: str | None = None) -> None:
@@ -154,7 +166,7 @@ class InvoiceTable(ScrollView, can_focus=True):
 
     @work(thread=True, group="invoice-count", exclusive=True, exit_on_error=False)
     def _count_rows(self, generation: int, flt: InvoiceFilter) -> None:
-        self.post_message(self.CountRead(generation, count_invoices(self.state, flt)))
+        self.post_message(self.CountRead(self, generation, count_invoices(self.state, flt)))
 
     def _want(self, page: int) -> None:
         # Asked for after this render, not from inside it.
@@ -183,7 +195,7 @@ class InvoiceTable(ScrollView, can_focus=True):
     @work(thread=True, group="invoice-pages", exit_on_error=False)
     def _read_page(self, generation: int, flt: InvoiceFilter, page: int) -> None:
         rows = list_invoices(self.state, flt, page * PAGE_ROWS, PAGE_ROWS)
-        self.post_message(self.PageRead(generation, page, rows))
+        self.post_message(self.PageRead(self, generation, page, rows))
 
     @on(PageRead)
     def _page_read(self, message: PageRead) -> None:
@@ -206,7 +218,7 @@ class InvoiceTable(ScrollView, can_focus=True):
             return
         self.count = message.count
         self.virtual_size = Size(TABLE_WIDTH, message.count + 1)
-        self.post_message(self.Counted(message.count))
+        self.post_message(self.Counted(self, message.count))
         self.refresh()
 
     def row_at(self, index: int) -> InvoiceRow | None:
@@ -259,7 +271,7 @@ class InvoiceTable(ScrollView, can_focus=True):
     def _announce(self) -> None:
         row = self.current
         if row is not None:
-            self.post_message(self.Highlighted(row))
+            self.post_message(self.Highlighted(self, row))
 
     def action_cursor(self, delta: int) -> None:
         self.move_cursor(self.cursor + delta)
@@ -273,7 +285,7 @@ class InvoiceTable(ScrollView, can_focus=True):
     def action_select(self) -> None:
         row = self.current
         if row is not None:
-            self.post_message(self.Selected(row))
+            self.post_message(self.Selected(self, row))
 
     def on_click(self, event: events.Click) -> None:
         if event.y >= 1:

@@ -30,12 +30,22 @@ class RecordForm(Vertical):
             self.form = form
             self.keys = keys
 
+        @property
+        def control(self) -> RecordForm:
+            """The form that saved."""
+            return self.form
+
     class Ready(Message):
         """The form's rows are mounted and can take the focus."""
 
         def __init__(self, form: RecordForm) -> None:
             super().__init__()
             self.form = form
+
+        @property
+        def control(self) -> RecordForm:
+            """The form that is ready."""
+            return self.form
 
     def __init__(self, editor: SettingsEditor, section: Section, record_key: str | None = None,
                  *, initial: dict[str, Any] | None = None, id: str | None = None) -> None:

@@ -9,7 +9,7 @@ from textual.widgets import Input
 class SecretInput(Input):
     """An Input that masks its value until ctrl+t reveals it (and masks it again)."""
 
-    BINDINGS = [Binding("ctrl+t", "toggle_reveal", "Reveal/mask", tooltip="Show or hide the secret")]
+    BINDINGS = [Binding("ctrl+t", "toggle_reveal", "Reveal/mask", tooltip="Show or hide the secret", id="akadmin.reveal")]
 
     def __init__(self, value: str = "", **kwargs) -> None:
         super().__init__(value, password=True, compact=True, select_on_focus=False, **kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Static
 
 from ..connectors.result import Outcome, Step, TestResult
@@ -30,18 +31,30 @@ class TestPanel(Vertical):
     __test__ = False
 
     class StepDone(Message):
-        """A step of the running Test finished."""
+        """A step of the running Test finished; sent by the view that runs it."""
 
-        def __init__(self, step: Step) -> None:
+        def __init__(self, view: Widget, step: Step) -> None:
             super().__init__()
+            self.view = view
             self.step = step
 
-    class Finished(Message):
-        """The Test finished (passed or failed)."""
+        @property
+        def control(self) -> Widget:
+            """The view that runs the Test."""
+            return self.view
 
-        def __init__(self, result: TestResult) -> None:
+    class Finished(Message):
+        """The Test finished (passed or failed); sent by the view that ran it."""
+
+        def __init__(self, view: Widget, result: TestResult) -> None:
             super().__init__()
+            self.view = view
             self.result = result
+
+        @property
+        def control(self) -> Widget:
+            """The view that ran the Test."""
+            return self.view
 
     def __init__(self, title: str, *, id: str | None = None) -> None:
         super().__init__(classes="test-panel", id=id)

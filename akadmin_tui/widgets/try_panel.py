@@ -6,6 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Label, Static
 
 
@@ -20,13 +21,24 @@ class TryPanel(Vertical):
             self.panel = panel
             self.values = values
 
-    class Answered(Message):
-        """The interface answered (or the try failed, with the reason)."""
+        @property
+        def control(self) -> TryPanel:
+            """The panel whose inputs were submitted."""
+            return self.panel
 
-        def __init__(self, text: str, failed: bool) -> None:
+    class Answered(Message):
+        """The interface answered (or the try failed, with the reason); sent by the view that asked."""
+
+        def __init__(self, view: Widget, text: str, failed: bool) -> None:
             super().__init__()
+            self.view = view
             self.text = text
             self.failed = failed
+
+        @property
+        def control(self) -> Widget:
+            """The view that asked."""
+            return self.view
 
     def __init__(self, title: str, prompts: tuple[str, ...], *, id: str | None = None) -> None:
         super().__init__(classes="try-panel", id=id)

@@ -12,8 +12,8 @@ from akadmin_tui.batches.invoice_files import UBL_SYNTAX, read_invoice_bytes
 from akadmin_tui.batches.invoices import import_invoice
 from akadmin_tui.batches.runtime import BatchSpec, Outcome
 from akadmin_tui.batches.state import StateStore, invoice_files_dir, state_path_for
-from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
 from akadmin_tui.sandbox import sample_invoices
+from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.accounting import FIELDS
 from akadmin_tui.settings.schedules import Schedule

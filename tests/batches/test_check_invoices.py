@@ -269,6 +269,6 @@ async def test_a_failed_history_read_is_looked_at_again_next_run(editor, state, 
     failed = await run(check_spec(), editor, state)
     assert failed.counts["failed"] == 1 and invoice_row(state, "F-1")["chorus_status"] == "DEPOSEE"
     monkeypatch.setattr(ChorusSession, "history", original)
-    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=3)  # past the watermark's hour of overlap
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=3)  # past the watermark's hour of overlap
     await run(check_spec(), editor, state, now=lambda: later)
     assert invoice_row(state, "F-1")["chorus_status"] == "REJETEE"

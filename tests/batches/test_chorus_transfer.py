@@ -13,10 +13,10 @@ import pytest
 
 from akadmin_tui.batches.runtime import Outcome
 from akadmin_tui.batches.state import StateStore, state_path_for
-from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
-from akadmin_tui.settings import schema
 from akadmin_tui.sandbox import sample_invoices
+from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
 from akadmin_tui.sandbox.server import Fault
+from akadmin_tui.settings import schema
 
 from .conftest import ACME_LOGIN, import_samples, invoice_row, log_of, run, transfer_spec
 

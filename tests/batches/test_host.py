@@ -9,7 +9,7 @@ import pytest
 from akadmin_tui.batches.host import HostBusy, HostNotice, SchedulerHost, host_holder
 from akadmin_tui.settings import schema
 
-NOW = dt.datetime(2031, 1, 6, 9, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2031, 1, 6, 9, 0, tzinfo=dt.UTC)
 
 
 def add_hourly(editor) -> None:
@@ -60,7 +60,7 @@ async def test_a_saved_schedule_change_is_replanned(editor, state) -> None:
     try:
         editor.apply(schema.BATCHES, "HOURLY", {"schedule": "0 6 * * 1-5"})
         host.reload(editor)
-        assert host.next_run("HOURLY") == dt.datetime(2031, 1, 7, 6, 0, tzinfo=dt.timezone.utc)
+        assert host.next_run("HOURLY") == dt.datetime(2031, 1, 7, 6, 0, tzinfo=dt.UTC)
         editor.remove(schema.BATCHES, "HOURLY")
         host.reload(editor)
         assert host.next_run("HOURLY") is None and "HOURLY" not in host.specs
@@ -78,7 +78,7 @@ async def test_runs_left_running_by_a_dead_host_are_marked_interrupted(editor, s
 
 
 async def test_a_pause_from_the_command_line_reaches_a_running_host(editor, state) -> None:
-    from akadmin_tui.batches.host import set_paused
+    from akadmin_tui.batches.queries.pauses import set_paused
 
     add_hourly(editor)
     host = SchedulerHost(editor, state, now=lambda: NOW)

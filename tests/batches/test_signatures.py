@@ -11,7 +11,13 @@ import httpx
 import pytest
 
 from akadmin_tui.batches import signatures
-from akadmin_tui.batches.runtime import BatchCancelled, BatchFailure, BatchSpec, RunContext, begin_run
+from akadmin_tui.batches.runtime import (
+    BatchCancelled,
+    BatchFailure,
+    BatchSpec,
+    RunContext,
+    begin_run,
+)
 from akadmin_tui.batches.state import StateStore
 from akadmin_tui.sandbox.server import Fault
 from akadmin_tui.settings import schema
@@ -24,7 +30,7 @@ SEEDED_COMPLETED, SEEDED_OPEN = "dy9Qn27PQ3mb", "AWo949MOq0JE"  # the emulator's
 
 
 def context(editor, state: StateStore, client: httpx.AsyncClient, events: list | None = None) -> RunContext:
-    run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.timezone.utc))
+    run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.UTC))
     return RunContext(SPEC, run_id, editor=editor, state=state, client=client,
                       listener=events.append if events is not None else None)
 
@@ -186,6 +192,10 @@ async def test_disabled_signature_refuses_to_run(editor, state, client) -> None:
     editor.apply(schema.UNIVERSIGN, None, {"enabled": False})
     with pytest.raises(BatchFailure, match="not enabled"):
         await run(editor, state, client)
+
+
+def test_the_batch_speaks_to_universign_only_through_the_connector() -> None:
+    assert not {"xmlrpc", "httpx", "_Rpc", "_Rest"} & set(vars(signatures))
 
 
 def test_safe_names_stay_in_their_folder() -> None:

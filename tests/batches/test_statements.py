@@ -8,8 +8,15 @@ from decimal import Decimal
 import pytest
 
 from akadmin_tui.batches import statements
-from akadmin_tui.batches.runtime import BatchCancelled, BatchFailure, BatchSpec, RunContext, begin_run
+from akadmin_tui.batches.runtime import (
+    BatchCancelled,
+    BatchFailure,
+    BatchSpec,
+    RunContext,
+    begin_run,
+)
 from akadmin_tui.batches.state import StateStore
+from akadmin_tui.connectors import bridge_api
 from akadmin_tui.sandbox.server import Fault
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.schedules import Schedule
@@ -27,12 +34,12 @@ def waits(monkeypatch) -> list[float]:
     async def no_wait(seconds: float) -> None:
         recorded.append(seconds)
 
-    monkeypatch.setattr(statements, "sleep", no_wait)
+    monkeypatch.setattr(bridge_api, "sleep", no_wait)
     return recorded
 
 
 async def run(editor, state, client, events: list | None = None) -> RunContext:
-    run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.timezone.utc))
+    run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.UTC))
     ctx = RunContext(SPEC, run_id, editor=editor, state=state, client=client,
                      listener=events.append if events is not None else None)
     await statements.run(ctx)
@@ -100,7 +107,7 @@ async def test_second_run_stores_no_duplicate(editor, sandbox, state, client) ->
     added = bridge.add_transactions(current, 5, start=dt.date.today() - dt.timedelta(days=40), days=5)
     third = await run(editor, state, client)
     assert third.counts == {"accounts": 2, "new_transactions": 5, "statements": 1, "failed": 0}
-    first, second = statement_of(state, current)
+    _first, second = statement_of(state, current)
     assert second["transactions"] == 5
     assert Decimal(second["total"]) == sum(Decimal(str(t["amount"])) for t in bridge.transactions if t["id"] in added)
     linked = state.query("SELECT COUNT(*) AS n FROM bank_transactions WHERE statement_id = ?", (second["id"],))
@@ -125,6 +132,25 @@ async def test_rate_limit_then_success(editor, sandbox, state, client, waits) ->
     assert waits == [7, 7]
     assert sum("rate limit is reached (429)" in line for line in ctx.lines) == 2 and ctx.warnings == 2
     assert ctx.counts == {"accounts": 2, "new_transactions": 27, "statements": 2, "failed": 0}
+
+
+async def test_a_429_is_waited_out_by_the_bridge_connector_once(editor, sandbox, state, client, waits,
+                                                                monkeypatch) -> None:
+    asked: list[str] = []
+
+    def spy(response) -> int:
+        asked.append(response.headers["Retry-After"])
+        return wait_s(response)
+
+    wait_s = bridge_api.rate_limit_wait_s
+    monkeypatch.setattr(bridge_api, "rate_limit_wait_s", spy)
+    sandbox.bridge.rate_limit(1, retry_after_s=4)
+    ctx = await run(editor, state, client)
+    assert asked == ["4"] and waits == [4]
+    (throttled,) = [line for line in ctx.lines if "(429)" in line]
+    assert "while getting the Bridge user's token; waiting 4 s before retry 1 of 3." in throttled
+    assert ctx.warnings == 1 and ctx.counts == {"accounts": 2, "new_transactions": 27, "statements": 2, "failed": 0}
+    assert not {"sleep", "httpx", "MAX_RETRIES"} & set(vars(statements))  # no second 429 loop in the batch
 
 
 async def test_rate_limit_that_lasts_fails_only_that_account(editor, sandbox, state, client, waits) -> None:
@@ -176,7 +202,7 @@ async def test_wrong_client_secret_stops(editor, state, client) -> None:
 
 
 async def test_cancel_stops_between_accounts(editor, state, client) -> None:
-    run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.timezone.utc))
+    run_id = begin_run(state, SPEC, "manual", dt.datetime.now(dt.UTC))
     ctx = RunContext(SPEC, run_id, editor=editor, state=state, client=client)
     ctx.cancel.set()
     with pytest.raises(BatchCancelled):
@@ -185,5 +211,5 @@ async def test_cancel_stops_between_accounts(editor, state, client) -> None:
 
 
 def test_external_user_id_is_made_from_the_email() -> None:
-    assert statements.external_user_id(" Finance@ACME.example ") == "finance-acme-example"
-    assert statements.external_user_id("jean+compta@acme.fr") == "jean-compta-acme-fr"
+    assert bridge_api.external_user_id(" Finance@ACME.example ") == "finance-acme-example"
+    assert bridge_api.external_user_id("jean+compta@acme.fr") == "jean-compta-acme-fr"

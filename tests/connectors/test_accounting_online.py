@@ -10,7 +10,8 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
-from akadmin_tui.connectors import accounting, dropbox, exact_online, mail, yuki
+from akadmin_tui.connectors import accounting, mail
+from akadmin_tui.connectors.accounting import dropbox, exact_online, yuki
 from akadmin_tui.connectors.http import make_client
 from akadmin_tui.connectors.result import TestResult
 from akadmin_tui.connectors.tokens import TokenCache

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from akadmin_tui.connectors import bridge
+from akadmin_tui.connectors import bridge, bridge_api
 from akadmin_tui.connectors.http import make_client
 from akadmin_tui.sandbox.bridge import BridgeEmulator
 from akadmin_tui.sandbox.server import Fault
@@ -104,3 +104,69 @@ async def test_wrong_base_url(emulator) -> None:
         result = await bridge.test_connection(account, client)
     assert_no_secret(result)
     assert "(404): check the URL" in result.failed_step.diagnosis
+
+
+@pytest.fixture
+def waits(monkeypatch) -> list[float]:
+    """The waits after a 429, recorded instead of slept."""
+    recorded: list[float] = []
+
+    async def no_wait(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(bridge_api, "sleep", no_wait)
+    return recorded
+
+
+def session(emulator: BridgeEmulator, client, *, secret: str = SECRET,
+            warned: list | None = None) -> bridge_api.BridgeSession:
+    account = bridge.BridgeAccount(emulator.api_url, VERSION, CLIENT_ID, secret)
+    return bridge_api.BridgeSession(account, client, warn=(warned if warned is not None else []).append)
+
+
+async def test_the_session_honours_one_retry_after_then_reads_the_accounts(emulator, waits) -> None:
+    warned: list[str] = []
+    async with make_client() as client:
+        calls = session(emulator, client, warned=warned)
+        await calls.authorize("finance-acme-example")
+        emulator.rate_limit(1, retry_after_s=3)
+        accounts = await calls.accounts()
+    assert [a["name"] for a in accounts] == ["Compte courant ACME", "Compte sur livret ACME"]
+    assert waits == [3]
+    assert warned == [("Bridge's rate limit is reached (429) while listing the accounts; waiting 3 s before retry "
+                       "1 of 3.")]
+    listed = [c for c in emulator.calls if c.path == "/v3/aggregation/accounts"]
+    assert len(listed) == 2 and all(c.header("authorization").startswith("Bearer ") for c in listed)
+
+
+async def test_the_session_reads_a_retry_after_date_and_gives_up_after_three_retries(emulator, waits) -> None:
+    emulator.set_fault(Fault.BURST_429, retry_after_s=3, retry_after_date=True)
+    async with make_client() as client:
+        calls = session(emulator, client)
+        with pytest.raises(bridge_api.BridgeError, match="still reached after 3 retries while getting") as caught:
+            await calls.authorize("finance-acme-example")
+    assert caught.value.status == 429 and not isinstance(caught.value, bridge_api.BridgeRefused)
+    assert len(waits) == 3 and all(2 <= w <= 3 for w in waits)
+
+
+async def test_the_session_classifies_refusals(emulator) -> None:
+    async with make_client() as client:
+        wrong = session(emulator, client, secret="not-the-secret")
+        with pytest.raises(bridge_api.BridgeRefused, match="check Bridge client ID and Bridge client secret"):
+            await wrong.authorize("finance-acme-example")
+        unknown = session(emulator, client)
+        with pytest.raises(bridge_api.BridgeError) as caught:
+            await unknown.authorize("nobody-acme-example")
+    assert caught.value.status == 404 and "Bridge answered HTTP 404" in str(caught.value)
+
+
+async def test_the_session_follows_pagination_but_never_to_another_host(emulator) -> None:
+    account_id = emulator.add_account("Compte pro ACME")
+    emulator.add_transactions(account_id, 1200)
+    async with make_client() as client:
+        calls = session(emulator, client)
+        await calls.authorize("finance-acme-example")
+        pages = [page async for page in calls.transaction_pages(str(account_id), "the pro account")]
+        assert [len(p) for p in pages] == [500, 500, 200]
+        with pytest.raises(bridge_api.BridgeError, match="next_uri leads to another host"):
+            calls.follow("https://elsewhere.example/v3/aggregation/transactions")

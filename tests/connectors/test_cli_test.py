@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -42,7 +43,8 @@ async def test_an_answer_that_breaks_a_connector_becomes_a_failed_step(editor, m
     async def broken(*args):
         raise AttributeError("'int' object has no attribute 'strip' (secret-in-text)")
 
-    monkeypatch.setitem(registry.RUNNERS, "sirene", broken)
+    entry = registry.TEST_NAMES["sirene"]
+    monkeypatch.setitem(registry.TEST_NAMES, "sirene", dataclasses.replace(entry, runner=broken))
     result = await registry.run_test("sirene", editor)
     assert not result.passed and result.failed_step.name == "Unexpected answer"
     assert "AttributeError" in result.failed_step.diagnosis and "secret-in-text" not in result.to_text()

@@ -7,14 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from akadmin_tui.connectors.registry import PANEL_TITLES, TARGETS, run_section_test
+from akadmin_tui.connectors import registry
+from akadmin_tui.connectors.registry import TEST_NAMES, run_section_test
 
 from .test_chorus import DEMO_SECRETS, assert_no_secret
 
 
-@pytest.mark.parametrize("name", sorted(TARGETS))
+@pytest.mark.parametrize("name", sorted(TEST_NAMES))
 def test_each_cli_test_passes_on_the_demo(akadmin, editor, demo_path: Path, name: str) -> None:
-    extra = ["--company", "ACME"] if TARGETS[name].uses_company else []
+    extra = ["--company", "ACME"] if TEST_NAMES[name].uses_company else []
     code, out, err = akadmin("test", name, *extra, "--json", "--config", str(demo_path), "--passphrase-stdin",
                              stdin="akadmin-demo\n")
     result = json.loads(out)
@@ -23,7 +24,7 @@ def test_each_cli_test_passes_on_the_demo(akadmin, editor, demo_path: Path, name
     assert not [secret for secret in DEMO_SECRETS if secret in out]
 
 
-@pytest.mark.parametrize("section_id", sorted(PANEL_TITLES))
+@pytest.mark.parametrize("section_id", registry.tested_sections())
 async def test_each_section_button_passes(editor, section_id: str) -> None:
     company = "ACME" if section_id == "chorus" else None
     result = await run_section_test(section_id, editor, company=company)

@@ -10,7 +10,8 @@ import pytest
 
 from akadmin_tui.connectors import google_maps as gm
 from akadmin_tui.connectors.http import make_client
-from akadmin_tui.connectors.registry import run_section_test, run_try
+from akadmin_tui.connectors.registry import run_section_test
+from akadmin_tui.connectors.try_its import run_try
 from akadmin_tui.sandbox.google_maps import (
     PLACES_AUTOCOMPLETE_PATH,
     ROUTE_MATRIX_PATH,

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from akadmin_tui.connectors import inqom, inqom_documents
+from akadmin_tui.connectors.accounting import inqom, inqom_account, inqom_documents
 from akadmin_tui.connectors.http import make_client
 from akadmin_tui.connectors.tokens import TokenCache
 from akadmin_tui.sandbox.inqom import InqomEmulator
@@ -28,12 +28,12 @@ def emulator():
     server.stop()
 
 
-def account(emulator: InqomEmulator, **overrides) -> inqom.InqomAccount:
+def account(emulator: InqomEmulator, **overrides) -> inqom_account.InqomAccount:
     values = dict(auth_url=emulator.auth_url, api_url=emulator.api_url, client_id="akadmin-client",
                   client_secret=CLIENT_SECRET, username="compta@example.fr", password=PASSWORD,
                   folder_id=11287, environment="recette")
     values.update(overrides)
-    return inqom.InqomAccount(**values)
+    return inqom_account.InqomAccount(**values)
 
 
 def assert_no_secret(result, emulator: InqomEmulator) -> None:
@@ -42,7 +42,7 @@ def assert_no_secret(result, emulator: InqomEmulator) -> None:
     assert not leaked, leaked
 
 
-async def run(emulator: InqomEmulator, target: inqom.InqomAccount | None = None, *, cache: TokenCache | None = None):
+async def run(emulator: InqomEmulator, target: inqom_account.InqomAccount | None = None, *, cache: TokenCache | None = None):
     async with make_client() as client:
         result = await inqom.test_connection(target or account(emulator), client, cache=cache or TokenCache(),
                                              timeout_s=5.0)
@@ -51,11 +51,11 @@ async def run(emulator: InqomEmulator, target: inqom.InqomAccount | None = None,
 
 
 def test_urls_per_environment() -> None:
-    assert inqom.urls_for("production") == ("https://auth.inqom.com/identity/connect/token",
+    assert inqom_account.urls_for("production") == ("https://auth.inqom.com/identity/connect/token",
                                             "https://wa-fred-accounting-documents-prod.azurewebsites.net")
-    assert inqom.urls_for("recette")[0] == "https://staging-auth.inqom.com/identity/connect/token"
+    assert inqom_account.urls_for("recette")[0] == "https://staging-auth.inqom.com/identity/connect/token"
     with pytest.raises(ValueError):
-        inqom.urls_for("sandbox")
+        inqom_account.urls_for("sandbox")
 
 
 async def test_success_shows_the_first_document(emulator) -> None:
@@ -176,7 +176,7 @@ async def client():
 
 
 def session(emulator: InqomEmulator, client, tokens: TokenCache | None = None, **overrides):
-    return inqom_documents.InqomSession(inqom.account_from(values_for(emulator, **overrides)), client,
+    return inqom_documents.InqomSession(inqom_account.account_from(values_for(emulator, **overrides)), client,
                                         tokens or TokenCache(), timeout_s=5.0)
 
 
@@ -197,12 +197,11 @@ def token_calls(emulator: InqomEmulator) -> int:
 
 
 def test_account_from_configuration_values() -> None:
-    account = inqom.account_from({"environment": "recette", "auth_url": "", "documents_url": None,
+    account = inqom_account.account_from({"environment": "recette", "auth_url": "", "documents_url": None,
                                   "client_id": " c ", "client_secret": " s ", "username": "u@x.fr",
                                   "password": "p", "folder_id": 11287})
-    assert (account.auth_url, account.api_url) == inqom.urls_for("recette")
+    assert (account.auth_url, account.api_url) == inqom_account.urls_for("recette")
     assert (account.client_id, account.client_secret, account.folder_id) == ("c", " s ", "11287")
-    assert inqom.InqomSession is inqom_documents.InqomSession
 
 
 async def test_connect_from_values_fetches_a_fresh_token(emulator, client) -> None:
@@ -372,7 +371,7 @@ async def test_secrets_echoed_by_inqom_are_masked() -> None:
         return httpx.Response(400, json={"title": echoed, "errors": {"Document": [PASSWORD]}})
 
     async with make_client(transport=httpx.MockTransport(answer)) as mocked:
-        account = inqom.account_from({"auth_url": "https://auth.example/token", "documents_url": "https://api.example",
+        account = inqom_account.account_from({"auth_url": "https://auth.example/token", "documents_url": "https://api.example",
                                       "client_id": "c", "client_secret": CLIENT_SECRET, "username": "u@x.fr",
                                       "password": PASSWORD, "folder_id": "1"})
         with pytest.raises(inqom_documents.InqomError) as raised:

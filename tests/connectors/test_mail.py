@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from akadmin_tui.connectors.mail import MailError, OutgoingMail, send_mail
 from akadmin_tui.connectors import gmail
 from akadmin_tui.connectors.diagnose import CERTIFICATE_HINT
 from akadmin_tui.connectors.http import make_client
+from akadmin_tui.connectors.mail import MailError, OutgoingMail, send_mail
 from akadmin_tui.connectors.tokens import SHARED, cache_key
 from akadmin_tui.sandbox.server import Fault
 from akadmin_tui.sandbox.smtp import SmtpSandbox

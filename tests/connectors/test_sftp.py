@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncssh
 import pytest
 
-from akadmin_tui.connectors import sftp, sftp_diagnose, sftp_keys
+from akadmin_tui.connectors.accounting import sftp, sftp_diagnose, sftp_keys
 from akadmin_tui.connectors.result import Outcome
 from akadmin_tui.sandbox.sftp import SftpSandbox
 
@@ -267,7 +267,7 @@ async def test_upload_never_accepts_an_unknown_key_and_says_why_it_failed(server
                           known_hosts=known_hosts)
     assert not unknown.value.retryable
     server.read_only = True
-    with pytest.raises(sftp.SftpError, match="Permission denied writing Invoice_import/a.xml.part") as denied:
+    with pytest.raises(sftp.SftpError, match=r"Permission denied writing Invoice_import/a\.xml\.part") as denied:
         await sftp.upload(values(server), [("a.xml", b"a")], remote_dir="Invoice_import", known_hosts=known_hosts)
     assert list((root / "Invoice_import").iterdir()) == [] and not denied.value.retryable
     server.fault = "down"

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import xmlrpc.client
 
 import pytest
 
-from akadmin_tui.connectors import universign
+from akadmin_tui.connectors import universign, universign_api
 from akadmin_tui.connectors.http import make_client
 from akadmin_tui.sandbox.server import Fault
 from akadmin_tui.sandbox.universign import UniversignEmulator
@@ -130,3 +131,52 @@ async def test_rest_malformed(emulator) -> None:
     emulator.set_fault(Fault.MALFORMED)
     result = await run(emulator.rest_url, user=API_KEY, password="")
     assert "The answer is not JSON (content-type text/html" in result.failed_step.diagnosis
+
+
+def day_window() -> tuple[dt.datetime, dt.datetime]:
+    until = dt.datetime.now(dt.UTC)
+    return until - dt.timedelta(days=1), until
+
+
+@pytest.mark.parametrize("flavour", ["rpc", "rest"])
+async def test_the_batch_calls_list_read_and_download(emulator, flavour: str) -> None:
+    tx = emulator.add_transaction("Devis D-2025-0050", signers=1, documents=["Devis.pdf", "Annexe.pdf"])
+    emulator.sign(tx, 0)
+    account = (universign.UniversignAccount(emulator.rpc_url, USER, PASSWORD) if flavour == "rpc"
+               else universign.UniversignAccount(emulator.rest_url, API_KEY, "a password the key ignores"))
+    async with make_client() as client:
+        api = universign_api.universign_api(account, client)
+        assert api.label == ("XML-RPC" if flavour == "rpc" else "REST")
+        tx_id = tx.removeprefix("tx_") if flavour == "rpc" else tx
+        assert tx_id in await api.list_ids(*day_window())
+        snapshot = await api.info(tx_id)
+        assert (snapshot.status, snapshot.name, snapshot.signed, snapshot.total) == ("completed", "Devis D-2025-0050",
+                                                                                     1, 1)
+        documents = await api.documents(tx_id, snapshot)
+    assert [name for name, _ in documents] == ["Devis.pdf", "Annexe.pdf"]
+    assert all(content.startswith(b"%PDF") for _, content in documents)
+    expected = basic(USER, PASSWORD) if flavour == "rpc" else f"Bearer {API_KEY}"
+    assert all(c.header("authorization") == expected for c in emulator.calls)
+
+
+@pytest.mark.parametrize("flavour", ["rpc", "rest"])
+async def test_the_batch_calls_tell_a_refusal_from_a_failure(emulator, flavour: str) -> None:
+    url, user = (emulator.rpc_url, USER) if flavour == "rpc" else (emulator.rest_url, API_KEY)
+    async with make_client() as client:
+        refused = universign_api.universign_api(universign.UniversignAccount(url, "not-the-user", "x"), client)
+        with pytest.raises(universign_api.UniversignRefused, match=r"\(401\)"):
+            await refused.list_ids(*day_window())
+        emulator.set_fault(Fault.ERROR_503)
+        failing = universign_api.universign_api(universign.UniversignAccount(url, user, PASSWORD), client)
+        with pytest.raises(universign_api.UniversignError, match="answered HTTP 503") as caught:
+            await failing.info("dy9Qn27PQ3mb")
+    assert not isinstance(caught.value, universign_api.UniversignRefused)
+
+
+async def test_an_xml_rpc_fault_is_a_failure_in_words(emulator) -> None:
+    emulator.rpc_fault = (73010, "Unknown profile for this account")
+    async with make_client() as client:
+        api = universign_api.UniversignRpc(universign.UniversignAccount(emulator.rpc_url, USER, PASSWORD), client)
+        with pytest.raises(universign_api.UniversignError,
+                           match=r"requester\.listTransactions answered fault 73010: Unknown profile"):
+            await api.list_ids(*day_window())

@@ -20,7 +20,7 @@ def _name(common: str) -> x509.Name:
 
 def make_ca_and_server(folder: Path) -> tuple[str, ssl.SSLContext]:
     """Return the CA certificate (PEM) and a server TLS context for 127.0.0.1 signed by it."""
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("Sandbox Test Root CA")).issuer_name(_name("Sandbox Test Root CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

@@ -43,7 +43,7 @@ class ContractGate:
         gate = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (the standard library's name)
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 gate.check(self.path, body)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")}

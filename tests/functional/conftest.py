@@ -13,7 +13,7 @@ from akadmin_tui.settings.session import ConfigOpener
 from akadmin_tui.settings.store import ConfigFile
 
 SIZE = (120, 40)
-QUIET_CLOCK = dt.datetime(2031, 1, 5, 3, 0, tzinfo=dt.timezone.utc)
+QUIET_CLOCK = dt.datetime(2031, 1, 5, 3, 0, tzinfo=dt.UTC)
 
 
 def make_app(path: Path, *, passphrase: str | None = DEMO_PASSPHRASE, read_only: bool = False) -> AkadminApp:

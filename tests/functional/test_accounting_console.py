@@ -8,16 +8,16 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Select
 
-from akadmin_tui.connectors import dropbox, yuki
+from akadmin_tui.connectors.accounting import dropbox, yuki
 from akadmin_tui.connectors.result import Outcome, Step, TestResult
+from akadmin_tui.dialogs.accounting import AuthoriseScreen, NewConfigurationScreen, PickAdministrationScreen
+from akadmin_tui.dialogs.confirm import ConfirmScreen
 from akadmin_tui.sandbox.demo_config import DEMO_RECORDS
 from akadmin_tui.sandbox.inqom import InqomEmulator
 from akadmin_tui.screens import accounting_view
 from akadmin_tui.screens.accounting_view import AccountingView
-from akadmin_tui.screens.dialogs import ConfirmScreen
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
-from akadmin_tui.widgets.accounting_dialogs import AuthoriseScreen, NewConfigurationScreen, PickAdministrationScreen
 from akadmin_tui.widgets.accounting_form import IntegrationRow
 from akadmin_tui.widgets.connect_panel import ConnectPanel
 

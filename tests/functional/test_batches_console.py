@@ -12,10 +12,10 @@ from textual.widgets import DataTable, ProgressBar, Select
 from akadmin_tui.batches import execute
 from akadmin_tui.batches.host import SchedulerHost
 from akadmin_tui.batches.state import StateStore, state_path_for
+from akadmin_tui.dialogs.confirm import ConfirmScreen
+from akadmin_tui.dialogs.new_batch import NewBatchScreen
 from akadmin_tui.screens.batches_view import BatchesView
-from akadmin_tui.screens.dialogs import ConfirmScreen
 from akadmin_tui.screens.invoices_view import InvoicesView
-from akadmin_tui.screens.new_batch import NewBatchScreen
 from akadmin_tui.screens.runs_view import RunsView
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
@@ -25,7 +25,7 @@ from akadmin_tui.widgets.run_log import RunLog
 from .conftest import SIZE, make_app, reload
 
 # The demo's batches are scheduled against a clock years ahead, so none fires by itself during a test.
-FUTURE = dt.datetime(2031, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+FUTURE = dt.datetime(2031, 3, 4, 5, 6, tzinfo=dt.UTC)
 
 
 def console(path: Path):
@@ -327,7 +327,7 @@ async def test_invoices_scroll_filter_and_show_a_rejection(demo_path: Path) -> N
 
 
 async def test_help_lists_the_batch_keys(demo_path: Path) -> None:
-    from akadmin_tui.screens.help import help_text
+    from akadmin_tui.dialogs.help import help_text
 
     text = help_text()
     for words in ("Run now", "pause or resume", "Runs and logs", "Invoices", "log level"):
@@ -336,7 +336,7 @@ async def test_help_lists_the_batch_keys(demo_path: Path) -> None:
 
 async def test_runs_page_through_a_long_history(demo_path: Path) -> None:
     state = StateStore(state_path_for(demo_path))
-    start = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
     with state.transaction() as db:
         db.executemany("INSERT INTO batch_runs (batch_code, template, trigger, started_at, ended_at, outcome, counts) "
                        "VALUES (?, ?, 'schedule', ?, ?, 'ok', '{\"checked\": 3}')",

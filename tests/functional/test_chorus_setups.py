@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from akadmin_tui.dialogs.confirm import ConfirmScreen
+from akadmin_tui.dialogs.copy_setup import CopyToCompanyScreen
 from akadmin_tui.sandbox.fleet import Sandbox
-from akadmin_tui.screens.chorus_setups import ChorusSetupsView, CopyToCompanyScreen
-from akadmin_tui.screens.dialogs import ConfirmScreen
+from akadmin_tui.screens.chorus_setups import ChorusSetupsView
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.widgets.test_panel import TestPanel

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from akadmin_tui.app import AkadminApp
 from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
 from akadmin_tui.settings.session import ConfigOpener
-from akadmin_tui.app import AkadminApp
-
 from tests.conftest import CHEAP
 
 
@@ -57,7 +56,8 @@ def test_failed_test_panel(snap_compare, demo_here: Path) -> None:
 
     result = TestResult("chorus", "setup ACME, qualification", [
         Step("PISTE token", Outcome.PASSED, 42.0,
-             "POST https://sandbox-oauth.piste.gouv.fr/api/oauth/token  grant_type=client_credentials&client_id=acme&client_secret=********",
+             "POST https://sandbox-oauth.piste.gouv.fr/api/oauth/token  "
+             "grant_type=client_credentials&client_id=acme&client_secret=********",
              "Bearer token, expires in 3600 s"),
         Step("Supplier structures", Outcome.FAILED, 118.0,
              "POST https://sandbox-api.piste.gouv.fr/cpro/transverses/v1/recuperer/structures/actives/fournisseur",
@@ -110,7 +110,7 @@ def test_batches_list(snap_compare, demo_here: Path, monkeypatch: pytest.MonkeyP
     # Times show in local time, here UTC; the batches' clock is fixed years ahead, so nothing fires meanwhile.
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
-    clock = dt.datetime(2031, 3, 4, 5, 6, tzinfo=dt.timezone.utc)
+    clock = dt.datetime(2031, 3, 4, 5, 6, tzinfo=dt.UTC)
     needed = {"BATCH_MAIL": "support@acme.example", "BATCH_USER": "batch", "BATCH_PWD": "batch-password"}
     editor = SettingsEditor(ConfigOpener(demo_here).open(DEMO_PASSPHRASE))
     editor.create(schema.BATCHES, "CHK-PAUSED", needed | {"label": "CHORUS statuses, paused",

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from akadmin_tui.settings.store import ConfigFile
-
 from tests.conftest import TEST_PASSPHRASE
 
 
@@ -116,7 +115,7 @@ def test_rekey_rotates_and_keeps_every_secret(akadmin, config_path: Path, key_fi
     code, _, err = akadmin("rekey", *base, "--passphrase-stdin", stdin=TEST_PASSPHRASE + "\n")
     assert code == 0, err
     after = config_path.read_text()
-    token_line = lambda text: [l for l in text.splitlines() if l.startswith("token = ")][0]  # noqa: E731
+    token_line = lambda text: next(line for line in text.splitlines() if line.startswith("token = "))  # noqa: E731
     assert token_line(before) != token_line(after)
     assert akadmin("config", "get", "configuration.sirene.token", "--reveal", *base)[1] == "sirene-token\n"
     assert ConfigFile.load(config_path, passphrase=TEST_PASSPHRASE).reveal(("configuration", "sirene", "token")) == "sirene-token"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import io
+import json
 import random
 from pathlib import Path
-
-import json
 
 import pytest
 from lxml import etree
@@ -14,15 +13,32 @@ from pypdf import PdfReader, PdfWriter
 
 from akadmin_tui.batches import invoice_schemas as schemas
 from akadmin_tui.batches.invoice_files import (
-    CII_SYNTAX, EXPECTED, FACTURX_SYNTAX, MAX_BYTES, UBL_SYNTAX, InvoiceFileError, load_invoice, read_invoice,
-    read_invoice_bytes)
+    CII_SYNTAX,
+    EXPECTED,
+    FACTURX_SYNTAX,
+    MAX_BYTES,
+    UBL_SYNTAX,
+    InvoiceFileError,
+    load_invoice,
+    read_invoice,
+    read_invoice_bytes,
+)
 from akadmin_tui.batches.invoices import REFUSED, import_invoice
 from akadmin_tui.batches.state import StateStore
 from akadmin_tui.sandbox import demo_invoices
 from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE
 from akadmin_tui.sandbox.sample_invoices import (
-    BUYER_SIRET, SELLER_SIRET, bare_facturx_pdf, cii_invoice, facturx_pdf, invalid_cii_invoice, invalid_facturx_pdf,
-    invalid_ubl_invoice, plain_pdf, ubl_invoice)
+    BUYER_SIRET,
+    SELLER_SIRET,
+    bare_facturx_pdf,
+    cii_invoice,
+    facturx_pdf,
+    invalid_cii_invoice,
+    invalid_facturx_pdf,
+    invalid_ubl_invoice,
+    plain_pdf,
+    ubl_invoice,
+)
 
 
 def _line(data: bytes, marker: bytes) -> int:

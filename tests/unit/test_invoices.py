@@ -12,13 +12,24 @@ import pytest
 
 from akadmin_tui.batches.invoice_files import CII_SYNTAX, FACTURX_SYNTAX, UBL_SYNTAX
 from akadmin_tui.batches.invoices import (
-    ALREADY_IMPORTED, IMPORTED, NO_STATUS, REFUSED, HistoryRow, InvoiceFilter, count_invoices, filter_choices,
-    import_invoice, invoice, list_invoices, scan_outbox, status_history)
+    ALREADY_IMPORTED,
+    IMPORTED,
+    NO_STATUS,
+    REFUSED,
+    HistoryRow,
+    InvoiceFilter,
+    count_invoices,
+    filter_choices,
+    import_invoice,
+    invoice,
+    list_invoices,
+    scan_outbox,
+    status_history,
+)
 from akadmin_tui.batches.state import StateStore
-
 from akadmin_tui.sandbox.sample_invoices import cii_invoice, facturx_pdf, ubl_invoice
 
-NOW = dt.datetime(2024, 3, 20, 9, 30, 15, 123456, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2024, 3, 20, 9, 30, 15, 123456, tzinfo=dt.UTC)
 
 
 @pytest.fixture

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
 
-from akadmin_tui.batches.statements import _retry_after as bridge_wait
+from akadmin_tui.connectors.bridge_api import rate_limit_wait_s as bridge_wait
 from akadmin_tui.connectors.diagnose import asked_wait_s, retry_after, retry_after_s
 
 DATE = "Thu, 03 Dec 2026 10:00:00 GMT"
@@ -32,7 +32,7 @@ def test_the_asked_wait(headers, wait) -> None:
 
 
 def test_a_date_without_a_date_header_is_measured_from_now() -> None:
-    until = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=90), usegmt=True)
+    until = format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)
     assert 85 <= asked_wait_s(answer(**{"Retry-After": until})) <= 90
 
 

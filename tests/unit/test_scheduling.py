@@ -10,7 +10,7 @@ from akadmin_tui.batches.planning import missed_runs, plan_first_run
 from akadmin_tui.batches.runtime import BatchSpec
 from akadmin_tui.settings.schedules import ScheduleError, parse_schedule, schedule_problem
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SATURDAY_7AM = dt.datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
 
 

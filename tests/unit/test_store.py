@@ -15,7 +15,6 @@ from akadmin_tui.settings.editor import ChangeRefused, SettingsEditor
 from akadmin_tui.settings.lock import ConfigLock, LockedError
 from akadmin_tui.settings.store import ConfigError, ConfigFile, NewerFormatError, SaveError, backup_path_for
 from akadmin_tui.settings.vault import WrongKeyFile, WrongPassphrase
-
 from tests.conftest import TEST_PASSPHRASE
 
 
@@ -28,7 +27,7 @@ def test_saving_one_field_changes_that_line_and_the_mac_line(config: ConfigFile,
     before = config_path.read_text()
     SettingsEditor(config).apply(schema.CHORUS, None, {"retry_count": 5})
     changed = _changed_lines(before, config_path.read_text())
-    assert changed[0].startswith("-mac = ") and changed[2].startswith("+mac = ") or len(changed) == 4
+    assert (changed[0].startswith("-mac = ") and changed[2].startswith("+mac = ")) or len(changed) == 4
     assert sorted(line[1:].split(" = ")[0] for line in changed) == ["mac", "mac", "retry_count", "retry_count"]
     assert "+retry_count = 5" in changed
 

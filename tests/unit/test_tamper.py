@@ -11,7 +11,6 @@ from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.settings.store import ConfigError, ConfigFile
 from akadmin_tui.settings.vault import TamperedError, VaultError
-
 from tests.conftest import TEST_PASSPHRASE
 
 
@@ -53,7 +52,8 @@ def test_every_single_byte_change_is_refused_or_harmless(small_config: tuple[Pat
             outcome = _outcome(mutated, key_file)
             if isinstance(outcome, dict):
                 # Loaded: only a change that leaves the meaning intact (a comment, spacing) may load.
-                assert tomllib.loads(bytes(data).decode()) == meaning, f"byte {index} -> {replacement!r} loaded a different document"
+                loaded = tomllib.loads(bytes(data).decode())
+                assert loaded == meaning, f"byte {index} -> {replacement!r} loaded a different document"
                 accepted_changes += 1
             else:
                 refused += 1

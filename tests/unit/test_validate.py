@@ -124,7 +124,8 @@ def test_client_secret_expiry_warns_before_and_after() -> None:
     problems = record_problems(schema.EXCHANGE, effective(schema.EXCHANGE, {"client_secret_expires_on": soon}))
     assert [(p.field_key, p.severity) for p in problems] == [("client_secret_expires_on", Severity.WARNING)]
     past = dt.date.today() - dt.timedelta(days=1)
-    assert "expired" in record_problems(schema.EXCHANGE, effective(schema.EXCHANGE, {"client_secret_expires_on": past}))[0].message
+    problems = record_problems(schema.EXCHANGE, effective(schema.EXCHANGE, {"client_secret_expires_on": past}))
+    assert "expired" in problems[0].message
 
 
 def test_distance_matrix_needs_place_autocomplete() -> None:
@@ -204,7 +205,7 @@ def test_certificates_are_checked_and_described() -> None:
     field = schema.CERTIFICATES.field("pem")
     pem = demo_authority_pem()
     assert parse_text(field, pem) == pem.strip()
-    with pytest.raises(FieldError, match="not an X.509 certificate"):
+    with pytest.raises(FieldError, match=r"not an X\.509 certificate"):
         parse_text(field, "-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
     info = describe(parse_certificate(pem.encode()))
     assert info.is_ca and not info.expired and info.subject == "CN=akadmin demo root CA,O=akadmin demo"

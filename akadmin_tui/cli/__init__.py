@@ -1,0 +1,58 @@
+"""The `akadmin` command: open the console, or run one headless operation.
+
+Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration error. Messages go to stderr,
+never with a traceback; secrets are never read from argv. One module per command group, each with `register`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from .. import __version__
+from ..settings.editor import ChangeRefused
+from ..settings.lock import LockedError
+from ..settings.store import ConfigError, NeedsPassphrase, SaveError
+from ..settings.vault import VaultError
+from . import accounting, batches, certs, chorus, config, console, invoices, live_test, scheduler
+from .common import EXIT_FAILED, EXIT_USAGE, CliError, add_config_options, fail
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the `akadmin` command."""
+    parser = argparse.ArgumentParser(
+        prog="akadmin",
+        description="Terminal console for the Akuiteo Administration console: interfaces, "
+                    "encrypted settings, tests and batches. Without a command, opens the console.",
+    )
+    parser.add_argument("--version", action="version", version=f"akadmin {__version__}")
+    add_config_options(parser, suppress=False)
+    parser.add_argument("--read-only", action="store_true", help="open everything read-only")
+    parser.set_defaults(func=console.cmd_console)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for group in (config, live_test, certs, chorus, console, batches, invoices, scheduler, accounting):
+        group.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `akadmin` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as error:
+        fail(str(error), error.code)
+    except NeedsPassphrase as error:
+        fail(f"{error}: use --key-file, or --passphrase-stdin", EXIT_USAGE)
+    except (ConfigError, VaultError) as error:
+        fail(str(error), EXIT_USAGE)
+    except ChangeRefused as error:
+        fail("refused, nothing was written:\n" + "\n".join(f"  {f}" for f in error.findings), EXIT_USAGE)
+    except (SaveError, LockedError) as error:
+        fail(str(error), EXIT_FAILED)
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        fail(f"{error.strerror or error}{where}", EXIT_FAILED)
+    except KeyboardInterrupt:
+        fail("interrupted", EXIT_FAILED)
+

@@ -1,0 +1,5 @@
+"""`python -m akadmin_tui.cli`: the `akadmin` command."""
+
+from . import main
+
+raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""`akadmin invoices import|list|release`: the invoices for CHORUS PRO."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from ..settings import schema
+from .common import EXIT_FAILED, EXIT_OK, CliError, add_config_options, add_passphrase_stdin, open_with_state
+
+
+def cmd_invoices_import(args: argparse.Namespace) -> int:
+    from ..batches.invoices import import_invoice
+    from ..batches.state import invoice_files_dir
+
+    _config, editor, state = open_with_state(args)
+    if args.company not in [k for k in editor.record_keys(schema.COMPANIES) if k]:
+        raise CliError(f"company {args.company!r} is not in Companies; add it first (or check the code)")
+    failed = False
+    for name in args.files:
+        outcome = import_invoice(state, Path(name), args.company, manager_email=args.manager or "",
+                                 data_dir=invoice_files_dir(state.path))
+        print(f"{outcome.status:<16} {outcome.message}", file=sys.stderr if outcome.status == "refused" else sys.stdout)
+        failed |= outcome.status == "refused"
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_invoices_release(args: argparse.Namespace) -> int:
+    from ..batches.queries import deposits
+
+    _config, _editor, state = open_with_state(args)
+    row = deposits.transfer_state_of(state, company=args.company, number=args.number)
+    if row is None:
+        raise CliError(f"no invoice {args.number} of company {args.company}")
+    if row["transfer_state"] != "sending":
+        raise CliError(f"invoice {args.number} is {row['transfer_state']}, not in doubt: nothing to release")
+    deposits.release(state, invoice_id=row["id"], at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    print(f"invoice {args.number} of {args.company} is pending again: the next transfer deposits it")
+    return EXIT_OK
+
+
+def cmd_invoices_list(args: argparse.Namespace) -> int:
+    from ..batches.invoices import InvoiceFilter, count_invoices, list_invoices
+
+    _config, _editor, state = open_with_state(args)
+    flt = InvoiceFilter(company=args.company, status=args.status, text=args.search)
+    rows = list_invoices(state, flt, 0, args.limit)
+    if args.json:
+        print(json.dumps([row.__dict__ for row in rows], indent=2, ensure_ascii=False, default=str))
+        return EXIT_OK
+    print(f"{count_invoices(state, flt)} invoice(s); showing {len(rows)}")
+    for row in rows:
+        print(f"{row.company:<8} {row.number:<18} {row.amount:>12} {row.currency} {row.transfer_state:<11} "
+              f"{row.chorus_status or '-':<22} {row.erp_status}")
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add invoices import, list and release."""
+    invoices = sub.add_parser("invoices", help="invoices for CHORUS PRO: import files, list them")
+    invoices_sub = invoices.add_subparsers(dest="invoices_command", metavar="ACTION", required=True)
+    imp = invoices_sub.add_parser("import", help="import Factur-X PDF, UBL or CII XML invoices (exit 1 if one is refused)")
+    imp.add_argument("files", metavar="FILE", nargs="+")
+    imp.add_argument("--company", metavar="CODE", required=True, help="the issuing company (see Companies)")
+    imp.add_argument("--manager", metavar="EMAIL", help="the invoice manager alerted on CHORUS statuses")
+    show = invoices_sub.add_parser("list", help="list invoices (newest first)")
+    show.add_argument("--company", metavar="CODE")
+    show.add_argument("--status", metavar="STATUS", help="a CHORUS status, e.g. REJETEE")
+    show.add_argument("--search", metavar="TEXT", help="in the number or the customer")
+    show.add_argument("--limit", type=int, default=50)
+    show.add_argument("--json", action="store_true")
+    release = invoices_sub.add_parser("release", help="send again an invoice whose deposit got no answer, once the "
+                                                      "CHORUS PRO portal shows it never arrived")
+    release.add_argument("number", metavar="NUMBER")
+    release.add_argument("--company", metavar="CODE", required=True)
+    for parser_, func in ((imp, cmd_invoices_import), (show, cmd_invoices_list), (release, cmd_invoices_release)):
+        add_config_options(parser_, suppress=True)
+        add_passphrase_stdin(parser_)
+        parser_.set_defaults(func=func)

@@ -1,0 +1,88 @@
+"""Which view shows each entry of the menu: one factory per id, a plain SectionView for every other section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from textual.widget import Widget
+
+from ..batches.state import StateStore
+from ..connectors.try_its import TRY_ITS
+from ..sandbox.fleet import Sandbox
+from ..settings import schema
+from ..settings.editor import SettingsEditor
+from .accounting_view import AccountingView
+from .batches_view import BatchesView
+from .certificates_view import CertificatesView
+from .chorus_setups import ChorusSetupsView
+from .companies_view import CompaniesView
+from .dematerialization_view import DematerializationView
+from .gmail_view import GmailView
+from .invoices_view import InvoicesView
+from .runs_view import RunsView
+from .sandbox_view import SandboxView
+from .section_view import SectionView
+from .try_it_view import TryItView
+
+# Menu entries that are not sections of the config.
+SANDBOX_ID = "sandbox"
+RUNS_ID = "batch-runs"
+INVOICES_ID = "invoices"
+
+
+@dataclass(frozen=True)
+class ViewContext:
+    """What views are built with: the settings, the state database and the demo's sandbox (either may be absent)."""
+
+    editor: SettingsEditor
+    state: StateStore | None
+    sandbox: Sandbox | None
+
+
+# Builds the view of a menu entry from the context, the entry's id and the id the view gets.
+ViewFactory = Callable[[ViewContext, str, str], Widget]
+
+
+def section_view(kind: type[SectionView]) -> ViewFactory:
+    """The factory of a view of one section of the schema."""
+    def make(context: ViewContext, section_id: str, view_id: str) -> Widget:
+        return kind(context.editor, schema.SECTIONS_BY_ID[section_id], id=view_id)
+    return make
+
+
+def sandbox_view(context: ViewContext, section_id: str, view_id: str) -> Widget:
+    """The demo's sandbox controls (the menu lists them only when there is a sandbox)."""
+    assert context.sandbox is not None
+    return SandboxView(context.sandbox, id=view_id)
+
+
+def runs_view(context: ViewContext, section_id: str, view_id: str) -> Widget:
+    """Batches > Runs and logs."""
+    return RunsView(id=view_id)
+
+
+def invoices_view(context: ViewContext, section_id: str, view_id: str) -> Widget:
+    """Batches > Invoices (CHORUS PRO)."""
+    return InvoicesView(context.state, id=view_id)
+
+
+VIEWS: dict[str, ViewFactory] = {
+    schema.CHORUS.id: section_view(DematerializationView),
+    schema.GMAIL.id: section_view(GmailView),
+    schema.CERTIFICATES.id: section_view(CertificatesView),
+    schema.CHORUS_SPECIAL.id: section_view(ChorusSetupsView),
+    schema.COMPANIES.id: section_view(CompaniesView),
+    schema.BATCHES.id: section_view(BatchesView),
+    schema.ACCOUNTING.id: section_view(AccountingView),
+    **{section_id: section_view(TryItView) for section_id in TRY_ITS},
+    SANDBOX_ID: sandbox_view,
+    RUNS_ID: runs_view,
+    INVOICES_ID: invoices_view,
+}
+DEFAULT_VIEW = section_view(SectionView)
+
+
+def make_view(context: ViewContext, entry_id: str, view_id: str) -> Widget:
+    """The view of a menu entry, built by its factory (a SectionView when it has none)."""
+    return VIEWS.get(entry_id, DEFAULT_VIEW)(context, entry_id, view_id)
