@@ -5,20 +5,20 @@ from __future__ import annotations
 from ..connectors.result import TestResult
 from ..settings import schema
 from ..settings.editor import SettingsEditor
-from ..settings.resolve import resolve_chorus
 from .state import StateStore
 
 CHORUS_TEST = "chorus"
 
 
-def remember_test_outcome(state: StateStore, editor: SettingsEditor, test_name: str, company: str | None,
-                          result: TestResult) -> None:
-    """After a passed CHORUS Test, record the environment the Chorus setup that applied passed on; nothing else.
+def records_outcome(test_name: str, result: TestResult) -> bool:
+    """True when this Test's outcome leaves something in the state database (so it is worth opening)."""
+    return test_name == CHORUS_TEST and result.passed
 
-    `company` is the company the Test ran for (None: the ***** setup); the environment-change warning reads this.
+
+def remember_test_outcome(state: StateStore, editor: SettingsEditor, test_name: str, result: TestResult) -> None:
+    """After a passed CHORUS Test, record the environment the Chorus setup it checked passed on; nothing else.
+
+    The environment-change warning of Special parameters > Chorus reads this, whoever ran the Test.
     """
-    if test_name != CHORUS_TEST or not result.passed:
-        return
-    setup = resolve_chorus(editor.config.plain(), company).setup
-    if setup:
-        state.record_pass(CHORUS_TEST, setup, editor.values(schema.CHORUS).get("environment", ""))
+    if records_outcome(test_name, result) and result.checked:
+        state.record_pass(CHORUS_TEST, result.checked, editor.values(schema.CHORUS).get("environment", ""))

@@ -8,7 +8,7 @@ import json
 import sys
 
 from ..batches.state import StateError, open_state
-from ..batches.test_records import remember_test_outcome
+from ..batches.test_records import records_outcome, remember_test_outcome
 from ..connectors.registry import TEST_NAMES, is_configuration_error, run_test
 from ..connectors.result import TestResult
 from ..settings.editor import SettingsEditor
@@ -34,13 +34,14 @@ def cmd_test(args: argparse.Namespace) -> int:
     config = open_config(config_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
     result = asyncio.run(run_test(target.name, SettingsEditor(config), company=args.company))
     print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else result.to_text())
+    if records_outcome(target.name, result):
+        _remember(config, target.name, result)
     if result.passed:
-        _remember(config, target.name, args.company, result)
         return EXIT_OK
     return EXIT_USAGE if is_configuration_error(result) else EXIT_FAILED
 
 
-def _remember(config: ConfigFile, name: str, company: str | None, result: TestResult) -> None:
+def _remember(config: ConfigFile, name: str, result: TestResult) -> None:
     """Leave in the state database what a passed Test leaves there from the console too."""
     try:
         store = open_state(config)
@@ -48,7 +49,7 @@ def _remember(config: ConfigFile, name: str, company: str | None, result: TestRe
         print(f"warning: {error}", file=sys.stderr)
         return
     try:
-        remember_test_outcome(store, SettingsEditor(config), name, company, result)
+        remember_test_outcome(store, SettingsEditor(config), name, result)
     finally:
         store.close()
 

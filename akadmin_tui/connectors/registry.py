@@ -72,6 +72,8 @@ CHORUS_SETUP_NEEDS = ("piste_client_id", "piste_secret", "chorus_login", "chorus
 
 
 async def _chorus(editor, values, company, client, on_step) -> TestResult:
+    # Without a company, the Test checks what the connection uses: the setup of its Akuiteo company code.
+    company = company or values.get("akuiteo_company_code") or None
     resolution = resolve_chorus(editor.config.plain(), company)
     if resolution.setup is None:
         return refused("chorus", f"No CHORUS PRO setup applies: {resolution.reason}.", company or "")
@@ -84,6 +86,7 @@ async def _chorus(editor, values, company, client, on_step) -> TestResult:
     result = await chorus.test_connection(account, client, cache=TokenCache(), on_step=on_step, limiter=limiter)
     if resolution.falls_back:
         result.steps.insert(0, Step("Setup", detail=f"Setup used: {resolution.reason}."))
+    result.checked = resolution.setup
     return result
 
 

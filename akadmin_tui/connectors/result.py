@@ -41,6 +41,8 @@ class TestResult:
     section: str
     target: str = ""
     steps: list[Step] = field(default_factory=list)
+    # The record the Test checked, as the state database keys its passes (the Chorus setup of a CHORUS Test).
+    checked: str = ""
     # Something the admin may accept to go on, e.g. {"host_key": "SHA256:…"} from an unknown SFTP server.
     offer: dict[str, str] = field(default_factory=dict)
 

@@ -268,7 +268,7 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
         self._panel(self._testing).finish(event.result)
         state = getattr(self.app, "state", None)
         if state is not None:
-            remember_test_outcome(state, self.editor, "chorus", self.test_company(), event.result)
+            remember_test_outcome(state, self.editor, "chorus", event.result)
 
     def action_cancel_or_back(self) -> None:
         if self._test_running():

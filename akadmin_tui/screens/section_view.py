@@ -79,7 +79,6 @@ class SectionView(Vertical):
         self._current: str | None = None
         self._form_serial = 0
         self._pending_focus: str | None = None
-        self._tested_company: str | None = None
         self.test_title = section_test_title(section.id)
 
     # --- layout --------------------------------------------------------------------------------
@@ -290,7 +289,7 @@ class SectionView(Vertical):
     # --- live Test ------------------------------------------------------------------------------
 
     def test_company(self) -> str | None:
-        """The company whose Chorus setup this section's Test uses (None: no company)."""
+        """The company whose Chorus setup this section's Test uses (None: the Test's own rule decides)."""
         return None
 
     def action_run_test(self) -> None:
@@ -299,8 +298,7 @@ class SectionView(Vertical):
         panel = self.query_one(TestPanel)
         panel.start(self.pending_count())
         self.call_after_refresh(panel.scroll_visible)
-        self._tested_company = self.test_company()
-        self._run_test(self._tested_company)
+        self._run_test(self.test_company())
 
     @work(exclusive=True, group="connection-test", exit_on_error=False)
     async def _run_test(self, company: str | None) -> None:
@@ -328,7 +326,7 @@ class SectionView(Vertical):
         self.query_one(TestPanel).finish(event.result)
         state = getattr(self.app, "state", None)
         if state is not None:
-            remember_test_outcome(state, self.editor, self.section.id, self._tested_company, event.result)
+            remember_test_outcome(state, self.editor, self.section.id, event.result)
 
     def _test_running(self) -> bool:
         return any(w.group == "connection-test" and w.is_running for w in self.workers)

@@ -17,7 +17,6 @@ from .batches_view import BatchesView
 from .certificates_view import CertificatesView
 from .chorus_setups import ChorusSetupsView
 from .companies_view import CompaniesView
-from .dematerialization_view import DematerializationView
 from .gmail_view import GmailView
 from .invoices_view import InvoicesView
 from .runs_view import RunsView
@@ -68,7 +67,6 @@ def invoices_view(context: ViewContext, section_id: str, view_id: str) -> Widget
 
 
 VIEWS: dict[str, ViewFactory] = {
-    schema.CHORUS.id: section_view(DematerializationView),
     schema.GMAIL.id: section_view(GmailView),
     schema.CERTIFICATES.id: section_view(CertificatesView),
     schema.CHORUS_SPECIAL.id: section_view(ChorusSetupsView),

@@ -153,8 +153,11 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temp file in the same folder, fsync and rename, mode 0600."""
+def write_whole(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temp file in the same folder, fsync and rename, mode 0600; OSError on failure.
+
+    The file on disk is either the old one or the new one, never a part of either, whatever the umask.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -168,11 +171,19 @@ def atomic_write(path: Path, data: bytes) -> None:
             os.close(fd)
         os.replace(tmp, path)
         fsync_directory(path.parent)
-    except OSError as error:
+    except BaseException:
         try:
             tmp.unlink()
         except OSError:
-            pass
+            pass  # the temp file was never created, or is already gone
+        raise
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write the config file whole or not at all; SaveError says why it could not be written."""
+    try:
+        write_whole(path, data)
+    except OSError as error:
         reason = "no space left on device" if error.errno == errno.ENOSPC else (error.strerror or str(error))
         raise SaveError(f"could not write {path}: {reason}; the file on disk is unchanged") from None
 

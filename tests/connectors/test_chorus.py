@@ -169,7 +169,16 @@ async def test_resolution_is_part_of_the_test(editor, sandbox) -> None:
     result = await run_test("chorus", editor, company="BETA")
     assert result.passed, result.to_text()
     assert "the ***** default setup is used, which it should not be" in result.steps[0].detail
-    assert (await run_test("chorus", editor, company="ACME")).passed
+    assert result.checked == schema.DEFAULT_COMPANY  # what passed, and what the state database records
+    assert (await run_test("chorus", editor, company="ACME")).checked == "ACME"
+
+
+async def test_without_a_company_the_test_checks_the_setup_of_the_connection_company(editor, sandbox) -> None:
+    # One rule for the console's Dematerialization Test and `akadmin test chorus`: the Akuiteo company code.
+    editor.apply(schema.CHORUS, None, {"akuiteo_company_code": "ACME"})
+    result = await run_test("chorus", editor)
+    assert result.passed, result.to_text()
+    assert (result.target, result.checked) == ("setup ACME, qualification", "ACME")
 
 
 async def test_a_cached_token_refused_without_a_challenge_header_is_renewed(sandbox, monkeypatch) -> None:

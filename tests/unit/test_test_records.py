@@ -14,8 +14,6 @@ from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.settings.store import ConfigFile
 
 SETUP = {"piste_client_id": "id", "piste_secret": "s", "chorus_login": "L", "chorus_password": "p"}
-PASSED = TestResult("chorus", "", [Step("PISTE token", Outcome.PASSED)])
-FAILED = TestResult("chorus", "", [Step("PISTE token", Outcome.FAILED)])
 
 
 @pytest.fixture
@@ -36,17 +34,22 @@ def state(tmp_path: Path):
     store.close()
 
 
-def test_a_passed_chorus_test_records_the_setup_that_applied_and_the_environment(editor, state) -> None:
-    remember_test_outcome(state, editor, "chorus", "ACME", PASSED)
+def passed(checked: str) -> TestResult:
+    return TestResult("chorus", "", [Step("PISTE token", Outcome.PASSED)], checked=checked)
+
+
+def test_a_passed_chorus_test_records_the_setup_it_checked_and_the_environment(editor, state) -> None:
+    remember_test_outcome(state, editor, "chorus", passed("ACME"))
     assert state.last_pass("chorus", "ACME").environment == "qualification"
-    # BETA has no setup of its own: the ***** setup applied, and it is the one that passed.
-    remember_test_outcome(state, editor, "chorus", "BETA", PASSED)
-    assert state.last_pass("chorus", "BETA") is None
+    assert state.last_pass("chorus", schema.DEFAULT_COMPANY) is None
+    # A company without a setup of its own is tested with the ***** setup: that one is what passed.
+    remember_test_outcome(state, editor, "chorus", passed(schema.DEFAULT_COMPANY))
     assert state.last_pass("chorus", schema.DEFAULT_COMPANY).environment == "qualification"
 
 
 def test_a_failed_test_or_another_test_records_nothing(editor, state) -> None:
-    remember_test_outcome(state, editor, "chorus", "ACME", FAILED)
-    remember_test_outcome(state, editor, "sirene", None, TestResult("sirene", "", [Step("Token", Outcome.PASSED)]))
+    remember_test_outcome(state, editor, "chorus", TestResult("chorus", "", [Step("PISTE token", Outcome.FAILED)],
+                                                              checked="ACME"))
+    remember_test_outcome(state, editor, "sirene", TestResult("sirene", "", [Step("Token", Outcome.PASSED)]))
     assert state.last_pass("chorus", "ACME") is None
     assert state.last_pass("sirene", schema.DEFAULT_COMPANY) is None
