@@ -10,9 +10,9 @@ from collections.abc import Callable
 from textual import on
 from textual.app import App
 from textual.binding import Binding
-from textual.dom import DOMNode
 
 from .batches.state import StateError, StateStore, state_path_for
+from .bindings import binding_ids
 from .dialogs.confirm import ConfirmScreen
 from .dialogs.help import HelpScreen
 from .messages import ConfigUnlocked
@@ -174,15 +174,3 @@ class AkadminApp(App[int]):
             question = (question + " " if question else "") + (
                 f"Batch(es) {', '.join(running)} are running here and will be stopped. Quit anyway?")
         self.push_screen(ConfirmScreen(question, yes="Quit"), lambda yes: self.exit(0) if yes else None)
-
-
-def binding_ids() -> set[str]:
-    """The ids of every binding of the console's App, screens and widgets (what a keymap may name)."""
-    ids: set[str] = set()
-    pending: list[type[DOMNode]] = [DOMNode]
-    while pending:
-        kind = pending.pop()
-        pending += kind.__subclasses__()
-        if kind.__module__.startswith("akadmin_tui."):
-            ids |= {binding.id for binding in vars(kind).get("BINDINGS", []) if isinstance(binding, Binding) and binding.id}
-    return ids

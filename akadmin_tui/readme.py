@@ -1,4 +1,4 @@
-"""The README's generated blocks (the settings reference, the Tests) and the command that rewrites them.
+"""The README's generated blocks (the settings reference, the Tests, the keymap ids) and the command that rewrites them.
 
 `python -m akadmin_tui.readme [README.md]` rewrites each block between its markers; a test fails when one is stale.
 """
@@ -9,11 +9,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from . import app  # noqa: F401 - loads every screen, view and dialog, so keymap_reference finds their keys
+from .bindings import keymap_reference
 from .connectors.registry import tests_reference
 from .settings.reference import markdown_reference
 
 # marker name -> what fills the block between <!-- NAME:start --> and <!-- NAME:end -->
-BLOCKS: dict[str, Callable[[], str]] = {"reference": markdown_reference, "tests": tests_reference}
+BLOCKS: dict[str, Callable[[], str]] = {"reference": markdown_reference, "tests": tests_reference,
+                                        "keymap": keymap_reference}
 
 
 def markers(name: str) -> tuple[str, str]:

@@ -36,8 +36,9 @@ class NewConfigurationScreen(CodeAndChoiceScreen):
 class AuthoriseScreen(ModalScreen[str | None]):
     """Show the sign-in URL to open in a browser, and take the code the service sends back."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"), Binding("ctrl+s", "submit", "Authorise", priority=True),
-                Binding("ctrl+y", "copy_url", "Copy URL", priority=True)]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="akadmin.cancel"),
+                Binding("ctrl+s", "submit", "Authorise", priority=True, id="akadmin.authorise-submit"),
+                Binding("ctrl+y", "copy_url", "Copy URL", priority=True, id="akadmin.copy-url")]
 
     def __init__(self, service: str, url: str, paste: str) -> None:
         super().__init__(classes="dialog-screen")
@@ -91,7 +92,7 @@ class AuthoriseScreen(ModalScreen[str | None]):
 class PickAdministrationScreen(ModalScreen[str | None]):
     """Pick one of the administrations a service listed; dismisses with its id, or None."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="akadmin.cancel")]
 
     def __init__(self, service: str, administrations: list[tuple[str, str]], current: str = "") -> None:
         super().__init__(classes="dialog-screen")

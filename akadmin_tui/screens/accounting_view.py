@@ -45,15 +45,19 @@ class AccountingView(FilteredRecordView, inherit_bindings=False):
 
     BINDINGS = [
         *form_bindings("configuration"),
-        Binding("ctrl+n", "new_record", "New", tooltip="New configuration: name, integration and document type first"),
+        Binding("ctrl+n", "new_record", "New", tooltip="New configuration: name, integration and document type first",
+                id="akadmin.new"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the configuration (asks first; refused while "
-                                                          "companies use it)"),
-        Binding("f5", "connect", "Connect", tooltip="Check the connection with the saved values"),
+                                                          "companies use it)", id="akadmin.delete"),
+        Binding("f5", "connect", "Connect", tooltip="Check the connection with the saved values", id="akadmin.test"),
         # One key, two meanings: only the one fitting the chosen integration is enabled (and shown).
-        Binding("a", "authorise", "Authorise", tooltip="Sign in to the service and keep its refresh token"),
-        Binding("a", "administrations", "Administrations", tooltip="List the Yuki administrations and pick one"),
-        Binding("k", "pin_host_key", "Pin host key", tooltip="Accept and pin the SFTP host key Connect showed"),
-        Binding("escape", "cancel_or_back", "Back", show=False),
+        Binding("a", "authorise", "Authorise", tooltip="Sign in to the service and keep its refresh token",
+                id="akadmin.authorise"),
+        Binding("a", "administrations", "Administrations", tooltip="List the Yuki administrations and pick one",
+                id="akadmin.administrations"),
+        Binding("k", "pin_host_key", "Pin host key", tooltip="Accept and pin the SFTP host key Connect showed",
+                id="akadmin.pin-host-key"),
+        Binding("escape", "cancel_or_back", "Back", show=False, id="akadmin.back"),
     ]
 
     def __init__(self, editor, section=SECTION, *, id: str | None = None) -> None:

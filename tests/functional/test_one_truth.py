@@ -72,3 +72,19 @@ async def test_a_keymap_in_the_ui_preferences_remaps_a_key(demo_path: Path, tmp_
         await wait_for_focus(pilot, "#menu")
         await pilot.press("f10")
         await wait_for_screen(pilot, HelpScreen)
+
+
+def test_every_key_of_the_console_has_an_id_a_keymap_can_name() -> None:
+    from textual.binding import Binding
+    from textual.dom import DOMNode
+
+    from akadmin_tui import app  # noqa: F401 - loads every screen, view and dialog
+
+    missing, pending = [], [DOMNode]
+    while pending:
+        kind = pending.pop()
+        pending += kind.__subclasses__()
+        if kind.__module__.startswith("akadmin_tui."):
+            missing += [f"{kind.__name__}: {b.key}" for b in vars(kind).get("BINDINGS", [])
+                        if not isinstance(b, Binding) or not b.id]
+    assert missing == []
