@@ -10,17 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..settings import schema
 from ..settings.editor import SettingsEditor
-from .common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    CliError,
-    add_config_options,
-    add_passphrase_stdin,
-    config_target,
-    open_config,
-    open_locked,
-)
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, config_target, open_config, open_locked, runs
 
 if TYPE_CHECKING:
     from ..connectors.accounting.base import AccountingConnector
@@ -140,6 +130,4 @@ def register(sub: argparse._SubParsersAction) -> None:
                                                         "short, once the accounting firm confirms they never arrived")
     release.add_argument("name", metavar="NAME")
     for parser_, func in ((connect, cmd_connect), (authorize, cmd_authorize), (code, cmd_code), (release, cmd_release)):
-        add_config_options(parser_, suppress=True)
-        add_passphrase_stdin(parser_)
-        parser_.set_defaults(func=func)
+        runs(parser_, func)

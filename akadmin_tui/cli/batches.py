@@ -6,15 +6,7 @@ import argparse
 import asyncio
 import json
 
-from .common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    add_config_options,
-    add_passphrase_stdin,
-    local_time,
-    open_with_state,
-)
+from .common import EXIT_FAILED, EXIT_OK, CliError, local_time, open_with_state, runs
 
 
 def cmd_batch_list(args: argparse.Namespace) -> int:
@@ -121,6 +113,4 @@ def register(sub: argparse._SubParsersAction) -> None:
                      help="show this level and above")
     for parser_, func in ((lst, cmd_batch_list), (run, cmd_batch_run), (pause, cmd_batch_pause),
                           (resume, cmd_batch_pause), (log, cmd_batch_log)):
-        add_config_options(parser_, suppress=True)
-        add_passphrase_stdin(parser_)
-        parser_.set_defaults(func=func)
+        runs(parser_, func)

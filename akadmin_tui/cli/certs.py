@@ -18,16 +18,7 @@ from ..settings.certificates import (
 )
 from ..settings.editor import SettingsEditor
 from ..settings.validate import records_of
-from .common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    add_config_options,
-    add_passphrase_stdin,
-    config_target,
-    open_config,
-    open_locked,
-)
+from .common import EXIT_FAILED, EXIT_OK, CliError, config_target, open_config, open_locked, runs
 
 
 def cmd_certs_import(args: argparse.Namespace) -> int:
@@ -91,6 +82,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     rem = certs_sub.add_parser("remove", help="stop trusting an imported certificate")
     rem.add_argument("alias", metavar="ALIAS")
     for parser_, func in ((imp, cmd_certs_import), (lst, cmd_certs_list), (rem, cmd_certs_remove)):
-        add_config_options(parser_, suppress=True)
-        add_passphrase_stdin(parser_)
-        parser_.set_defaults(func=func)
+        runs(parser_, func)

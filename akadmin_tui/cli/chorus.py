@@ -8,16 +8,7 @@ import sys
 
 from ..settings import schema
 from ..settings.editor import SettingsEditor
-from .common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    add_config_options,
-    add_passphrase_stdin,
-    config_target,
-    open_config,
-    open_locked,
-)
+from .common import EXIT_FAILED, EXIT_OK, CliError, config_target, open_config, open_locked, runs
 
 
 def cmd_chorus_copy(args: argparse.Namespace) -> int:
@@ -63,6 +54,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     resolve.add_argument("company", metavar="CODE")
     resolve.add_argument("--json", action="store_true")
     for parser_, func in ((copy, cmd_chorus_copy), (resolve, cmd_chorus_resolve)):
-        add_config_options(parser_, suppress=True)
-        add_passphrase_stdin(parser_)
-        parser_.set_defaults(func=func)
+        runs(parser_, func)

@@ -151,6 +151,13 @@ def add_passphrase_stdin(parser: argparse.ArgumentParser) -> None:
                         help="read the passphrase from the first line of standard input")
 
 
+def runs(parser: argparse.ArgumentParser, command: Callable[[argparse.Namespace], int]) -> None:
+    """Give a subcommand the config options, --passphrase-stdin and the function that runs it."""
+    add_config_options(parser, suppress=True)
+    add_passphrase_stdin(parser)
+    parser.set_defaults(func=command)
+
+
 def fail(message: str, code: int) -> NoReturn:
     """Print `message` on stderr and exit with `code`."""
     print(f"akadmin: {message}", file=sys.stderr)

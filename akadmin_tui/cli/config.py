@@ -23,14 +23,13 @@ from .common import (
     EXIT_USAGE,
     MASK,
     CliError,
-    add_config_options,
-    add_passphrase_stdin,
     config_target,
     new_passphrase,
     open_config,
     open_locked,
     prompt_passphrase,
     read_stdin_line,
+    runs,
     utf8_text,
 )
 
@@ -272,15 +271,11 @@ def _current_key(target: ConfigOpener, recipients: Recipients) -> bytes:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add init, check, config and rekey."""
     init = sub.add_parser("init", help="write a new commented config with the defaults")
-    add_config_options(init, suppress=True)
-    add_passphrase_stdin(init)
-    init.set_defaults(func=cmd_init)
+    runs(init, cmd_init)
 
     check = sub.add_parser("check", help="verify the MAC and validate every section (exit 2 on problems)")
-    add_config_options(check, suppress=True)
-    add_passphrase_stdin(check)
     check.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
-    check.set_defaults(func=cmd_check)
+    runs(check, cmd_check)
 
     config = sub.add_parser("config", help="read or change one setting")
     config_sub = config.add_subparsers(dest="config_command", metavar="ACTION", required=True)
@@ -288,23 +283,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     get.add_argument("key", metavar="KEY", help="dotted key, e.g. interfaces.chorus.retry_count")
     get.add_argument("--reveal", action="store_true", help="print secrets in clear")
     get.add_argument("--json", action="store_true", help="print JSON")
-    add_config_options(get, suppress=True)
-    add_passphrase_stdin(get)
-    get.set_defaults(func=cmd_config_get)
+    runs(get, cmd_config_get)
     setp = config_sub.add_parser("set", help="change a value (secrets only with --stdin)")
     setp.add_argument("key", metavar="KEY")
     setp.add_argument("value", metavar="VALUE", nargs="?")
     setp.add_argument("--stdin", action="store_true", help="read the value from standard input")
-    add_config_options(setp, suppress=True)
-    add_passphrase_stdin(setp)
-    setp.set_defaults(func=cmd_config_set)
+    runs(setp, cmd_config_set)
 
     rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")
-    add_config_options(rekey, suppress=True)
-    add_passphrase_stdin(rekey)
     group = rekey.add_mutually_exclusive_group()
     group.add_argument("--add-key-file", metavar="PATH", help="add a key file recipient (created if absent)")
     group.add_argument("--remove-key-file", action="store_true", help="remove the key file recipient and rotate the data key")
     group.add_argument("--change-passphrase", action="store_true", help="set a new passphrase")
     group.add_argument("--remove-passphrase", action="store_true", help="remove the passphrase recipient and rotate the data key")
-    rekey.set_defaults(func=cmd_rekey)
+    runs(rekey, cmd_rekey)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from ..settings import schema
-from .common import EXIT_FAILED, EXIT_OK, CliError, add_config_options, add_passphrase_stdin, open_with_state
+from .common import EXIT_FAILED, EXIT_OK, CliError, open_with_state, runs
 
 
 def cmd_invoices_import(args: argparse.Namespace) -> int:
@@ -77,6 +77,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     release.add_argument("number", metavar="NUMBER")
     release.add_argument("--company", metavar="CODE", required=True)
     for parser_, func in ((imp, cmd_invoices_import), (show, cmd_invoices_list), (release, cmd_invoices_release)):
-        add_config_options(parser_, suppress=True)
-        add_passphrase_stdin(parser_)
-        parser_.set_defaults(func=func)
+        runs(parser_, func)

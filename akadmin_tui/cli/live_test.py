@@ -13,16 +13,7 @@ from ..connectors.registry import TEST_NAMES, is_configuration_error, run_test
 from ..connectors.result import TestResult
 from ..settings.editor import SettingsEditor
 from ..settings.store import ConfigFile
-from .common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    EXIT_USAGE,
-    CliError,
-    add_config_options,
-    add_passphrase_stdin,
-    config_target,
-    open_config,
-)
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError, config_target, open_config, runs
 
 
 def cmd_test(args: argparse.Namespace) -> int:
@@ -60,6 +51,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     test.add_argument("section", metavar="SECTION", help=", ".join(TEST_NAMES))
     test.add_argument("--company", metavar="CODE", help="for chorus: test the setup that applies to this company")
     test.add_argument("--json", action="store_true", help="print the steps as JSON")
-    add_config_options(test, suppress=True)
-    add_passphrase_stdin(test)
-    test.set_defaults(func=cmd_test)
+    runs(test, cmd_test)

@@ -13,15 +13,7 @@ from typing import TextIO
 from ..settings.editor import SettingsEditor
 from ..settings.store import ConfigError, ConfigFile
 from ..settings.vault import VaultError
-from .common import (
-    EXIT_FAILED,
-    EXIT_OK,
-    CliError,
-    add_config_options,
-    add_passphrase_stdin,
-    config_target,
-    open_with_state,
-)
+from .common import EXIT_FAILED, EXIT_OK, CliError, config_target, open_with_state, runs
 
 RELOAD_EVERY_S = 30.0
 
@@ -117,6 +109,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the scheduler command."""
     scheduler = sub.add_parser("scheduler", help="run the batches headless (for systemd); Ctrl+C or SIGTERM stops")
     scheduler.add_argument("--log-file", metavar="PATH", help="default: <state database>.scheduler.log")
-    add_config_options(scheduler, suppress=True)
-    add_passphrase_stdin(scheduler)
-    scheduler.set_defaults(func=cmd_scheduler)
+    runs(scheduler, cmd_scheduler)

@@ -8,12 +8,12 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Label, Static
+from textual.containers import Horizontal
+from textual.widgets import Label, Static
 
 from ..settings import schema
 from ..settings.batch_params import PARAMETERS, TEMPLATES, Template, type_name
-from ..settings.fields import Field, Kind
+from ..settings.fields import Field
 from ..settings.schedules import ScheduleError, parse_schedule
 from .field_row import MODIFIED_MARK, FieldRow
 from .filtered_record_form import FilteredRecordForm
@@ -34,13 +34,7 @@ class ParameterRow(FieldRow):
             yield Label(self._label_text(False), classes="field-label param-code")
             yield Static(type_name(self.field), classes="param-type")
             yield Static("", classes="param-required")
-            with Vertical(classes="field-body"):
-                with Horizontal(classes="field-line"):
-                    yield self._make_editor()
-                    if self.field.kind is Kind.BOOL:
-                        yield Static(self._switch_state(bool(self.saved)), classes="switch-state")
-                    yield Button("Save", classes="field-save", compact=True, disabled=self.read_only)
-                yield Static("", classes="field-message", markup=False)
+            yield from self.compose_body()
         yield Static(self.field.help, classes="param-description", markup=False)
 
     def _label_text(self, modified: bool) -> str:

@@ -77,6 +77,10 @@ class FieldRow(Vertical):
     def compose(self) -> ComposeResult:
         # Stacked on narrow terminals; `.-wide` on the screen lays label and input side by side.
         yield Label(self._label_text(False), classes="field-label")
+        yield from self.compose_body()
+
+    def compose_body(self) -> ComposeResult:
+        """The editor, its Save button and the line of its message."""
         with Vertical(classes="field-body"):
             with Horizontal(classes="field-line"):
                 yield self._make_editor()
