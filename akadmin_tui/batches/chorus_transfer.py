@@ -196,12 +196,12 @@ async def _follow_flows(ctx: RunContext, group: AccountGroup) -> None:
             found[key] = invoice
     for row in rows:
         ctx.check_cancelled()
-        invoice = found.get((row["flow_number"], row["number"]))
-        if invoice is not None:
-            _integrated(ctx, row["id"], invoice)
+        integrated = found.get((row["flow_number"], row["number"]))
+        if integrated is not None:
+            _integrated(ctx, row["id"], integrated)
             deposits.set_flow_state(ctx.state, flow_number=row["flow_number"], flow_state="IN_INTEGRE")
             ctx.info(f"Invoice {row['number']} ({row['company']}): integrated, identifiantFactureCPP "
-                     f"{invoice.get('identifiantFactureCPP')} (its status is read by CheckFacturesClientChorus).")
+                     f"{integrated.get('identifiantFactureCPP')} (its status is read by CheckFacturesClientChorus).")
             ctx.count("integrated")
         else:
             await _flow_report(ctx, session, row)

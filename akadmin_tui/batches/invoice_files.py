@@ -128,7 +128,7 @@ def _pdf_parts(data: bytes, name: str) -> _PdfParts:
         found = list(attachments)
         wanted = next((key for key in found if key.lower() in FACTURX_NAMES), None)
         xml = attachments[wanted][0] if wanted is not None else b""
-        catalog = reader.trailer["/Root"].get_object()
+        catalog = reader.root_object
         metadata = catalog.get("/Metadata")
         xmp = metadata.get_object().get_data() if metadata is not None else None
         associated = [_file_name(spec.get_object()) for spec in (catalog.get("/AF") or [])]
@@ -365,8 +365,10 @@ def _cii_date(node: ET.Element | None, where: str) -> str:
     text = _text(node)
     if not text:
         return ""
+    assert node is not None  # it has a text
     # Format 102 is CCYYMMDD, the only one EN 16931 allows for an issue date.
-    if node.get("format", "102") != "102" or not re.fullmatch(r"[0-9]{8}", text):
-        raise InvoiceFileError(f"{where} has an issue date {text!r} (format {node.get('format', '102')}) that is "
+    date_format = node.get("format", "102")
+    if date_format != "102" or not re.fullmatch(r"[0-9]{8}", text):
+        raise InvoiceFileError(f"{where} has an issue date {text!r} (format {date_format}) that is "
                                "not a date in format 102 (expected YYYYMMDD)")
     return _iso_date(f"{text[:4]}-{text[4:6]}-{text[6:]}", where)

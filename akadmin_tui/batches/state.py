@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..settings import schema
 from ..settings.store import ConfigFile
-from ..settings.validate import effective, records_of
+from ..settings.validate import codes_of, effective, records_of
 from .migrations import MIGRATIONS
 
 
@@ -135,7 +135,7 @@ def chorus_environment_warnings(document: dict, store: StateStore) -> dict[str, 
     """Chorus setups whose last passing Test was against the other environment, with the warning."""
     current = effective(schema.CHORUS, records_of(schema.CHORUS, document).get(None)).get("environment", "")
     warnings = {}
-    for key in records_of(schema.CHORUS_SPECIAL, document):
+    for key in codes_of(schema.CHORUS_SPECIAL, document):
         last = store.last_pass("chorus", key)
         if last is not None and last.environment and last.environment != current:
             warnings[key] = (f"its Test last passed on {last.environment} ({last.passed_at:%Y-%m-%d}), but the "

@@ -17,7 +17,7 @@ from ..settings.certificates import (
     to_pem,
 )
 from ..settings.editor import SettingsEditor
-from ..settings.validate import records_of
+from ..settings.validate import codes_of
 from .common import EXIT_FAILED, EXIT_OK, CliError, config_target, open_config, open_locked, runs
 
 
@@ -42,7 +42,7 @@ def cmd_certs_import(args: argparse.Namespace) -> int:
 def cmd_certs_list(args: argparse.Namespace) -> int:
     config = open_config(config_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
     found = {}
-    for alias, record in records_of(schema.CERTIFICATES, config.plain()).items():
+    for alias, record in codes_of(schema.CERTIFICATES, config.plain()).items():
         try:
             found[alias] = describe(parse_certificate(str(record.get("pem", "")).encode("ascii", "replace")))
         except CertificateError as error:

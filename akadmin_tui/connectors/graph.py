@@ -78,7 +78,8 @@ def _business(body: Any) -> str | None:
 
 
 def _describe(body: dict) -> str:
-    owner = body.get("owner") if isinstance(body.get("owner"), dict) else {}
+    owner = body.get("owner")
+    owner = owner if isinstance(owner, dict) else {}
     return f"calendar '{body.get('name', '?')}' of {owner.get('address') or owner.get('name') or '?'}"
 
 

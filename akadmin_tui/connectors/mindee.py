@@ -187,5 +187,6 @@ async def read_receipt(account: MindeeAccount, client: httpx.AsyncClient, file_b
                              content=multipart.read(), ok=(200, 201), business=_receipt_business,
                              describe=lambda b: _reading(b).summary(), on_status=_key_refused(account))
     if reply is None:
-        raise MindeeError(probe.result.failed_step.diagnosis)
+        failed = probe.result.failed_step  # a call that returns None has recorded its failed step
+        raise MindeeError(failed.diagnosis if failed is not None else "Mindee did not answer.")
     return _reading(reply.body)

@@ -129,9 +129,10 @@ class Probe:
                            request=request, duration_ms=_ms(started))
         return Reply(step, response, body)
 
-    def _fail(self, name: str, diagnosis: str, request: str, started: float, detail: str = "") -> None:
+    def _fail(self, name: str, diagnosis: str, request: str, started: float, detail: str = "") -> Reply | None:
+        """Record the failed step; the call's answer is then None."""
         self.failed(name, diagnosis, request=request, detail=detail, duration_ms=_ms(started))
-        return
+        return None
 
 
 def _ms(started: float) -> float:

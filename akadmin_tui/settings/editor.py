@@ -114,7 +114,7 @@ class SettingsEditor:
 
     def dependents(self, section: Section, record_key: str | None) -> list[tuple[Section, str]]:
         """Records that go with this one when it is deleted (a company's specific Chorus setup)."""
-        if section is schema.COMPANIES and record_key in self.record_keys(schema.CHORUS_SPECIAL):
+        if section is schema.COMPANIES and record_key is not None and record_key in self.record_keys(schema.CHORUS_SPECIAL):
             return [(schema.CHORUS_SPECIAL, record_key)]
         return []
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import schema
-from .validate import effective, records_of
+from .validate import codes_of, effective, records_of
 
 
 @dataclass(frozen=True)
@@ -30,13 +30,13 @@ def resolve_chorus(document: Mapping[str, Any], company: str | None) -> ChorusRe
     if chorus.get("active") is not True:
         return ChorusResolution(company, None, "CHORUS PRO is not active (Third-party interfaces > "
                                                "Dematerialization): no invoice is transferred")
-    setups = records_of(schema.CHORUS_SPECIAL, document)
+    setups = codes_of(schema.CHORUS_SPECIAL, document)
     default = setups.get(schema.DEFAULT_COMPANY, {})
     if company is None or company == schema.DEFAULT_COMPANY:
         if default.get("enabled") is True:
             return ChorusResolution(company, schema.DEFAULT_COMPANY, "the ***** default setup is enabled")
         return ChorusResolution(company, None, "the ***** default setup is not enabled")
-    if company not in records_of(schema.COMPANIES, document):
+    if company not in codes_of(schema.COMPANIES, document):
         return ChorusResolution(company, None, f"company {company} is not in Companies")
     if setups.get(company, {}).get("enabled") is True:
         return ChorusResolution(company, company, f"company {company} has its own enabled setup")

@@ -794,7 +794,7 @@ def locate(path: tuple[str, ...]) -> tuple[Section, str | None, Field] | None:
         if section.shape is Shape.COLLECTION:
             if len(rest) != 2 or not section.has_field(rest[1]):
                 continue
-            candidate = (section, rest[0], section.field(rest[1]))
+            candidate: tuple[Section, str | None, Field] = (section, rest[0], section.field(rest[1]))
         else:
             if len(rest) != 1 or not section.has_field(rest[0]):
                 continue

@@ -257,6 +257,12 @@ def records_of(section: Section, document: Mapping[str, Any]) -> dict[str | None
     return {None: table if isinstance(table, Mapping) else {}}
 
 
+def codes_of(section: Section, document: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The stored records of a collection by code (companies, banks, Chorus setups, ...)."""
+    assert section.shape is Shape.COLLECTION, f"{section.id} is a table, not a collection"
+    return {str(code): record for code, record in records_of(section, document).items()}
+
+
 def _child_tables(section: Section) -> set[str]:
     """Names of other sections' tables nested directly under this section's table."""
     n = len(section.table)
@@ -304,19 +310,19 @@ def _secret_storage_findings(section: Section, base: tuple[str, ...], record: Ma
 
 def _cross_section_findings(document: Mapping[str, Any]) -> list[Finding]:
     findings = []
-    companies = set(records_of(schema.COMPANIES, document))
-    for code in records_of(schema.CHORUS_SPECIAL, document):
+    companies = set(codes_of(schema.COMPANIES, document))
+    for code in codes_of(schema.CHORUS_SPECIAL, document):
         if code != schema.DEFAULT_COMPANY and code not in companies:
             findings.append(Finding(format_key(schema.CHORUS_SPECIAL.table + (code,)),
                                     f"refers to company {code}, which is not in [companies]"))
-    banks = records_of(schema.BANKS, document)
+    banks = codes_of(schema.BANKS, document)
     for bank_id, bank in banks.items():
         company = bank.get("company")
         if company and company not in companies:
             findings.append(Finding(format_key(schema.BANKS.table + (bank_id, "company")),
                                     f"company {company} is not in [companies]"))
-    configurations = records_of(schema.ACCOUNTING, document)
-    for code, company in records_of(schema.COMPANIES, document).items():
+    configurations = codes_of(schema.ACCOUNTING, document)
+    for code, company in codes_of(schema.COMPANIES, document).items():
         chosen = company.get("accounting_configuration")
         where = format_key(schema.COMPANIES.table + (code, "accounting_configuration"))
         if chosen and chosen not in configurations:

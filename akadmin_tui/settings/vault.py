@@ -207,7 +207,8 @@ class Vault:
 
     def _explain(self, document: Mapping[str, Any], stored: Mapping[str, Any],
                  expected: Mapping[str, Any], label: str) -> str:
-        old = stored.get("tables") if isinstance(stored.get("tables"), Mapping) else {}
+        old = stored.get("tables")
+        old = old if isinstance(old, Mapping) else {}
         new = expected["tables"]
         findings = [f"table [{name}] was removed" for name in old if name not in new]
         findings += [f"table [{name}] was added" for name in new if name not in old]

@@ -61,10 +61,12 @@ def claim(state: StateStore, *, company: str, configuration: str, kind: str, sou
         if row is not None and row[1] != "failed":
             return None
         if row is None:
-            return int(db.execute(
+            inserted = db.execute(
                 "INSERT INTO accounting_deliveries (company, configuration, kind, source_key, file_name, file_sha256, "
                 "state, attempts, run_id, created_at) VALUES (?, ?, ?, ?, ?, ?, 'sending', 1, ?, ?)",
-                (company, configuration, kind, source_key, file_name, sha256, run_id, stamp)).lastrowid)
+                (company, configuration, kind, source_key, file_name, sha256, run_id, stamp)).lastrowid
+            assert inserted is not None  # an INSERT of one row always has a row id
+            return inserted
         db.execute("UPDATE accounting_deliveries SET state = 'sending', attempts = attempts + 1, run_id = ? WHERE id = ?",
                    (run_id, row[0]))
         return int(row[0])

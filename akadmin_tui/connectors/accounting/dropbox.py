@@ -73,7 +73,8 @@ def _token_refused(for_code: bool):
 
 def _account_refused(response: httpx.Response) -> str | None:
     status, body = response.status_code, json_object(response)
-    error = body.get("error") if isinstance(body.get("error"), dict) else {}
+    error = body.get("error")
+    error = error if isinstance(error, dict) else {}
     tag = str(error.get(".tag") or "")
     if status == 401 and tag == "missing_scope":
         return (f"The app may not read the account (missing scope {error.get('required_scope', 'account_info.read')}): "
@@ -99,8 +100,9 @@ def _account_business(body: Any) -> str | None:
 
 
 def _describe_account(body: dict) -> str:
-    name = body.get("name") if isinstance(body.get("name"), dict) else {}
-    kind = body.get("account_type") if isinstance(body.get("account_type"), dict) else {}
+    name, kind = body.get("name"), body.get("account_type")
+    name = name if isinstance(name, dict) else {}
+    kind = kind if isinstance(kind, dict) else {}
     who = f"{name.get('display_name') or '(no name)'} <{body.get('email') or 'no e-mail'}>"
     return who + (f", {kind['.tag']} account" if kind.get(".tag") else "")
 

@@ -226,6 +226,11 @@ def _me(body: Any) -> dict | None:
     return d if isinstance(d, dict) and "CurrentDivision" in d else None
 
 
+def _describe_me(body: Any) -> str:
+    me = _me(body) or {}  # _me_business has refused a body without it
+    return f"{me.get('FullName') or '(no name)'}, current division {me.get('CurrentDivision')}"
+
+
 def _me_business(body: Any) -> str | None:
     if _me(body) is None:
         return "Exact Online answered without the current user (d.results): the URL may not be Exact Online's API."
@@ -303,8 +308,7 @@ async def connect(editor: SettingsEditor, name: str, values: dict, client: httpx
         # A new probe, so the tokens met since are masked too.
         probe = Probe(result, [*secrets, refresh_token, str(token)], on_step=on_step)
         reply = await _api(probe, client, ME_STEP, base_url(values) + ME_PATH, str(token), business=_me_business,
-                           describe=lambda b: (f"{_me(b).get('FullName') or '(no name)'}, current division "
-                                               f"{_me(b).get('CurrentDivision')}"))
+                           describe=_describe_me)
         if reply is not None:
             await _division(probe, client, values, _me(reply.body) or {}, str(token))
             return result

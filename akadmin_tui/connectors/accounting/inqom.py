@@ -15,11 +15,11 @@ from ..result import Outcome, TestResult
 from ..tokens import SHARED, TokenCache, cache_key, token_step
 from .base import AccountingConnector, Delivered, DeliveryContext, DeliveryFailed, Document
 from .inqom_account import RETRY_LATER, SCOPE, InqomAccount, account_from, inqom_words, token_refused
-from .inqom_documents import InqomError, InqomSession, describe_status
+from .inqom_documents import InqomError, InqomSession, TypeScan, describe_status
 
 TOKEN_STEP, DOCUMENTS_STEP = "Inqom token", "Accounting folder documents"
 # Inqom's TypeScan of each kind of document (seed 004); expense reports go to expense-bills instead.
-TYPE_SCAN = {"sales_invoice": "Client", "purchase_invoice": "Supplier", "bank_statement": "Others"}
+TYPE_SCAN: dict[str, TypeScan] = {"sales_invoice": "Client", "purchase_invoice": "Supplier", "bank_statement": "Others"}
 
 
 def _documents_refused(account: InqomAccount):

@@ -120,7 +120,8 @@ async def _session(probe: Probe, client: httpx.AsyncClient, values: dict) -> str
                              describe=lambda _: "API key accepted, session opened")
     if reply is None:
         return None
-    session = (_find(reply.body, "AuthenticateResult").text or "").strip()
+    found = _find(reply.body, "AuthenticateResult")
+    session = ((found.text if found is not None else None) or "").strip()
     if not session:
         probe.failed(SESSION_STEP, "Yuki answered Authenticate with an empty session id.")
         return None
