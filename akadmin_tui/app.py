@@ -11,7 +11,7 @@ from textual import on
 from textual.app import App
 from textual.binding import Binding
 
-from .batches.state import StateError, StateStore, state_path_for
+from .batches.state import StateError, StateStore, open_state
 from .bindings import binding_ids
 from .dialogs.confirm import ConfirmScreen
 from .dialogs.help import HelpScreen
@@ -99,7 +99,7 @@ class AkadminApp(App[int]):
         self.config = config
         self.editor = SettingsEditor(config)
         try:
-            self.state = StateStore(state_path_for(config.path, config.plain()))
+            self.state = open_state(config)
         except StateError as error:
             self.state = None
             notice = (notice + " " if notice else "") + f"No Test history and no batches: {error}."

@@ -56,20 +56,21 @@ def run_demo(*, reset: bool = False) -> int:
         print(f"akadmin: demo configuration written to {path} (key file {key}; passphrase: {DEMO_PASSPHRASE})",
               file=sys.stderr)
     opener = ConfigOpener(path, key, key_file_explicit=True) if key.exists() else ConfigOpener(path)
-    sandbox: Sandbox | None = Sandbox()
-    sandbox.start()
+    started = Sandbox()
+    started.start()
+    sandbox: Sandbox | None = started
     try:
         config = opener.open(DEMO_PASSPHRASE)
         try:
             config.lock.acquire()
         except LockedError:
             # Another demo console runs: this one opens read-only on that console's emulators.
-            sandbox.stop()
+            started.stop()
             sandbox = None
         else:
             try:
-                sandbox.point(SettingsEditor(config), folder)  # ports change at every start
-                _prepare_demo_invoices(config, sandbox)
+                started.point(SettingsEditor(config), folder)  # ports change at every start
+                _prepare_demo_invoices(config, started)
             finally:
                 config.lock.release()
         return run_console(opener, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
@@ -84,11 +85,11 @@ def run_demo(*, reset: bool = False) -> int:
 
 def _prepare_demo_invoices(config, sandbox) -> None:
     """Give the demo invoices to pull statuses for, on CHORUS PRO's side as in the state database."""
-    from .batches.state import StateError, StateStore, state_path_for
+    from .batches.state import StateError, open_state
     from .sandbox import demo_invoices
 
     try:
-        state = StateStore(state_path_for(config.path, config.plain()))
+        state = open_state(config)
     except StateError as error:
         print(f"akadmin: no demo invoices: {error}", file=sys.stderr)
         return

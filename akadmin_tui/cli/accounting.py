@@ -98,12 +98,12 @@ def cmd_release(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from ..batches.queries.deliveries import release_in_doubt
-    from ..batches.state import StateError, StateStore, state_path_for
+    from ..batches.state import StateError, open_state
 
     config = open_config(config_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
     _configuration(SettingsEditor(config), args.name)
     try:
-        state = StateStore(state_path_for(config.path, config.plain()))
+        state = open_state(config)
     except StateError as error:
         raise CliError(str(error), EXIT_FAILED) from None
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from typing import Any
 
 from .common import EXIT_FAILED, EXIT_OK, CliError, local_time, open_with_state, runs
 
@@ -19,7 +20,7 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
     _config, editor, state = open_with_state(args)
     now = utc_now()
     latest = last_runs(state)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for spec in batch_specs(editor):
         last = latest.get(spec.code)
         planned = next_run(spec, state, now=now)

@@ -15,7 +15,7 @@ from ..settings.keys import KeyPathError, format_key, parse_key
 from ..settings.lifecycle import add_key_file, add_passphrase, check_passphrase, init_config, key_for, rotate_data_key
 from ..settings.session import ConfigOpener
 from ..settings.store import ConfigFile, Recipients
-from ..settings.validate import FieldError, Finding, effective, format_value, parse_text, records_of
+from ..settings.validate import FieldError, Finding, codes_of, effective, format_value, parse_text, records_of
 from ..settings.vault import TamperedError, is_ciphertext, key_fingerprint
 from .common import (
     EXIT_FAILED,
@@ -91,7 +91,7 @@ def _undecryptable(config: ConfigFile) -> list[Finding]:
             base = section.table + ((record_key,) if record_key is not None else ())
             for field in section.fields:
                 value = record.get(field.key)
-                if field.is_secret and is_ciphertext(value):
+                if field.is_secret and isinstance(value, str) and is_ciphertext(value):
                     try:
                         config.vault.decrypt(base + (field.key,), value)
                     except TamperedError as error:
@@ -121,7 +121,7 @@ def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> 
             record_key = None
             if section.shape is Shape.COLLECTION:
                 return {code: _describe_table(config, path + (code,), reveal)
-                        for code in records_of(section, config.plain())}
+                        for code in codes_of(section, config.plain())}
         else:
             continue
         stored = records_of(section, config.plain()).get(record_key)
