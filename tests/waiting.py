@@ -59,6 +59,18 @@ async def wait_for_workers(pilot: Pilot) -> None:
                      what="the app's workers to finish")
 
 
+async def settle(pilot: Pilot, timeout: float = 10.0) -> None:
+    """Wait until no worker of the app runs and every message posted so far is handled (with a repaint).
+
+    For a step whose only visible effect is the state the app is left in: the condition is that the app is idle,
+    however long the machine takes to get there, instead of a guessed delay.
+    """
+    await wait_until(pilot, lambda: workers_idle(pilot), timeout, "the app's workers to finish")
+    await pilot.app.workers.wait_for_complete()
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
 def shown_text(widget: Widget) -> str:
     """What a Static (or any widget) renders, as plain text."""
     return str(widget.render())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.widgets.accounting_form import IntegrationRow
 from akadmin_tui.widgets.connect_panel import ConnectPanel
+from tests.waiting import settle, wait_until
 
 from .conftest import SIZE, make_app, reload
 
@@ -27,18 +27,9 @@ DEMO_INQOM = next(values for section, key, values in DEMO_RECORDS if section is 
 ONEA_KEY = "onea-api-key-0042"
 
 
-async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.05)
-
-
 async def open_accounting(app, pilot) -> AccountingView:
     app.screen.open_section(schema.ACCOUNTING.id)
-    await pilot.pause()
+    await settle(pilot)
     return app.screen.query_one(AccountingView)
 
 
@@ -46,7 +37,7 @@ async def select(view: AccountingView, pilot, name: str) -> None:
     table = view.query_one("#accounting-table", DataTable)
     table.focus()
     table.move_cursor(row=table.get_row_index(name))
-    await pilot.pause()
+    await settle(pilot)
     assert view._current == name
 
 
@@ -75,42 +66,42 @@ async def test_an_onea_configuration_connects_once_the_terms_are_ticked_and_save
     async with app.run_test(size=SIZE) as pilot:
         view = await open_accounting(app, pilot)
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, NewConfigurationScreen)
         await pilot.press(*"ONEA1")
         app.screen.query_one("#new-integration", Select).value = "onea"
         await pilot.press("ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
         form = view.form
         assert form.record_key == "ONEA1" and form.is_new
         assert shown_fields(view) == {"api_key"} and form.row("api_key").required
         assert cell(view, "ONEA1", "verdict") == "new, not saved"
         await pilot.press("f5")  # a configuration that is not saved has nothing to connect with
-        await pilot.pause()
+        await settle(pilot)
         assert any("Save ONEA1 first" in n for n in notes)
         form.row("api_key").editor.value = ONEA_KEY
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f2")
-        await pilot.pause()
+        await settle(pilot)
         saved = reload(demo_path)
         assert saved.get(("interfaces", "accounting", "ONEA1", "integration")) == "onea"
         assert ONEA_KEY not in demo_path.read_text()  # the API key is encrypted like every secret
         assert cell(view, "ONEA1", "terms") == "✗"
         # Connect is refused until the Terms box is ticked...
         await pilot.press("f5")
-        await wait_for(pilot, lambda: cell(view, "ONEA1", "verdict") == "FAILED")
+        await wait_until(pilot, lambda: cell(view, "ONEA1", "verdict") == "FAILED")
         assert "Connect is refused until 'I accept the Terms of service' is ticked and saved" in steps(view)
         # ...and saved: ticked only in the form, Connect still refuses.
         form.row("terms_accepted").editor.value = True
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f5")
-        await wait_for(pilot, lambda: "FAILED" in summary(view))
+        await wait_until(pilot, lambda: "FAILED" in summary(view))
         assert "1 field(s) of this form are not saved" in str(view.query_one(".test-notice").render())
         await pilot.press("f2")
-        await pilot.pause()
+        await settle(pilot)
         assert cell(view, "ONEA1", "terms") == "✓"
         await pilot.press("f5")
-        await wait_for(pilot, lambda: cell(view, "ONEA1", "verdict") == "NOT CHECKED")
+        await wait_until(pilot, lambda: cell(view, "ONEA1", "verdict") == "NOT CHECKED")
         assert summary(view).startswith("NOT CHECKED")
         assert "Onea has no public API akadmin can call: the connection is checked on the first delivery" in steps(view)
         assert "PASSED" not in summary(view)
@@ -126,21 +117,21 @@ async def test_switching_the_integration_shows_only_its_fields(demo_path: Path) 
                                       "username", "password", "folder_id"}
         assert form.row("folder_id").required and not form.row("environment").required
         form.row("integration").editor.value = "sftp"
-        await pilot.pause()
+        await settle(pilot)
         assert "host" in shown_fields(view) and "folder_id" not in shown_fields(view)
         assert form.row("host").required and "Host *" in str(form.row("host").query_one(".field-label").render())
         assert not form.row("password").required  # a password or a private key
         form.row("integration").editor.value = "bocount"
-        await pilot.pause()
+        await settle(pilot)
         assert shown_fields(view) == set()
         assert "BoCount: no field to fill" in str(form.query_one(".integration-note").render())
         form.row("integration").editor.value = "yuki"
-        await pilot.pause()
+        await settle(pilot)
         assert shown_fields(view) == {"api_key", "administration"}
         # The footer follows: Yuki's "a" lists administrations (once the integration is saved).
         assert view.check_action("administrations", ()) and not view.check_action("authorise", ())
         await pilot.press("f3")  # nothing was saved: the form is back to Inqom
-        await pilot.pause()
+        await settle(pilot)
         assert "folder_id" in shown_fields(view)
     assert reload(demo_path).get(("interfaces", "accounting", "INQOM", "integration")) == "inqom"
 
@@ -165,14 +156,14 @@ async def test_an_inqom_configuration_connects_to_the_sandbox(demo_path: Path, i
         view = await open_accounting(app, pilot)
         await select(view, pilot, "INQOM")
         await pilot.press("f5")
-        await wait_for(pilot, lambda: cell(view, "INQOM", "verdict") == "PASSED")
+        await wait_until(pilot, lambda: cell(view, "INQOM", "verdict") == "PASSED")
         assert "Inqom token" in steps(view) and f"folder {DEMO_INQOM['folder_id']} is readable" in steps(view)
         assert summary(view).startswith("PASSED")
         # The other configuration's Connect says what the 403 means; each keeps its own last result.
         await select(view, pilot, "INQOM666")
         assert cell(view, "INQOM666", "verdict") == "—"
         await pilot.press("f5")
-        await wait_for(pilot, lambda: cell(view, "INQOM666", "verdict") == "FAILED")
+        await wait_until(pilot, lambda: cell(view, "INQOM666", "verdict") == "FAILED")
         assert "has no rights on accounting folder 666 (403)" in steps(view)
         await select(view, pilot, "INQOM")
         assert summary(view).startswith("PASSED")
@@ -199,14 +190,14 @@ async def test_an_unknown_sftp_host_key_is_pinned_after_confirmation(demo_path: 
         await select(view, pilot, "SFTP")
         assert not view.check_action("pin_host_key", ())
         await pilot.press("f5")
-        await wait_for(pilot, lambda: cell(view, "SFTP", "verdict") == "FAILED")
+        await wait_until(pilot, lambda: cell(view, "SFTP", "verdict") == "FAILED")
         offer = view.query_one(".connect-offer")
         assert offer.display and "SHA256:abcdefghijklmnop" in str(offer.query_one(".offer-text").render())
         await pilot.press("k")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and "SHA256:abcdefghijklmnop" in app.screen.question
         await pilot.press("y")
-        await wait_for(pilot, lambda: cell(view, "SFTP", "verdict") == "PASSED")
+        await wait_until(pilot, lambda: cell(view, "SFTP", "verdict") == "PASSED")
         assert calls == ["SFTP", "SFTP"]
         assert view.form.row("host_key").raw_text() == "SHA256:abcdefghijklmnop"
         assert not view.form.row("host_key").modified
@@ -229,12 +220,12 @@ async def test_dropbox_is_authorised_with_the_pasted_code(demo_path: Path, monke
         await select(view, pilot, "MYDBX")
         assert "Authorisation: not yet" in str(view.form.query_one(".integration-note").render())
         await pilot.press("a")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, AuthoriseScreen)
         url = app.screen.query_one("#auth-url").text
         assert "client_id=dbx-app-key" in url and "token_access_type=offline" in url
         await pilot.press(*"CODE-123", "enter")
-        await wait_for(pilot, lambda: any("MYDBX authorised" in n for n in notes))
+        await wait_until(pilot, lambda: any("MYDBX authorised" in n for n in notes))
         assert seen == [("dbx-app-key", "CODE-123")]
         assert "Authorisation: done" in str(view.form.query_one(".integration-note").render())
     saved = SettingsEditor(reload(demo_path)).values(schema.ACCOUNTING, "MYDBX")
@@ -255,9 +246,9 @@ async def test_a_yuki_administration_is_picked_from_the_list(demo_path: Path, mo
         view = await open_accounting(app, pilot)
         await select(view, pilot, "MYYUKI")
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, PickAdministrationScreen))
+        await wait_until(pilot, lambda: isinstance(app.screen, PickAdministrationScreen))
         await pilot.press("down", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert view.form.row("administration").raw_text() == "22222222-bbbb"
     assert reload(demo_path).get(("interfaces", "accounting", "MYYUKI", "administration")) == "22222222-bbbb"
 
@@ -268,30 +259,30 @@ async def test_a_configuration_linked_from_the_companies_form_is_not_deleted(dem
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
         companies = app.screen.open_section(schema.COMPANIES.id)
-        await pilot.pause()
+        await settle(pilot)
         companies.show_record("BETA")
-        await pilot.pause()
+        await settle(pilot)
         form = companies.form
         form.row("share_documents").editor.value = True
         form.row("accounting_configuration").editor.value = "MYONEA"
         form.row("accounting_file_id").editor.value = "BETA-7"
-        await pilot.pause()
+        await settle(pilot)
         form.save()
-        await pilot.pause()
+        await settle(pilot)
         assert reload(demo_path).get(("companies", "BETA", "accounting_configuration")) == "MYONEA"
         view = await open_accounting(app, pilot)
         await select(view, pilot, "MYONEA")
         await pilot.press("f8")
-        await pilot.pause()
+        await settle(pilot)
         assert not isinstance(app.screen, ConfirmScreen)
         assert any("configuration MYONEA is used by company(ies) BETA" in n for n in notes)
         # An unused one goes, after confirmation.
         await select(view, pilot, "SPARE")
         await pilot.press("f8")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settle(pilot)
         assert "SPARE" not in view._names()
     accounting = reload(demo_path).plain()["interfaces"]["accounting"]
     assert "MYONEA" in accounting and "SPARE" not in accounting

@@ -21,6 +21,7 @@ from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.widgets.invoice_table import InvoiceTable
 from akadmin_tui.widgets.run_log import RunLog
+from tests.waiting import settle
 
 from .conftest import SIZE, make_app, reload
 
@@ -45,7 +46,7 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
     deadline = loop.time() + timeout
     while not condition():
         assert loop.time() < deadline, "timed out"
-        await pilot.pause(0.05)
+        await settle(pilot)
 
 
 def add_batch(path: Path, code: str, **values) -> None:
@@ -67,7 +68,7 @@ def no_mail(monkeypatch) -> list:
 
 async def open_batches(app, pilot) -> BatchesView:
     app.screen.open_section(schema.BATCHES.id)
-    await pilot.pause()
+    await settle(pilot)
     return app.screen.query_one(BatchesView)
 
 
@@ -79,7 +80,7 @@ async def select_batch(view: BatchesView, pilot, code: str) -> None:
     table = view.query_one("#batch-table", DataTable)
     table.focus()
     table.move_cursor(row=table.get_row_index(code))
-    await pilot.pause()
+    await settle(pilot)
     assert view._current == code
 
 
@@ -88,31 +89,31 @@ async def test_a_batch_missing_required_parameters_is_refused_then_saved(demo_pa
     async with app.run_test(size=SIZE) as pilot:
         view = await open_batches(app, pilot)
         await pilot.press("ctrl+n")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, NewBatchScreen)
         await pilot.press(*"CHK1")
         assert app.screen.query_one("#new-template", Select).value == CHECK
         await pilot.press("ctrl+s")
-        await pilot.pause(0.3)
+        await settle(pilot)
         form = view.form
         assert form.record_key == "CHK1" and form.is_new
         # Only the template's parameters show; BATCH_MAIL is flagged as required.
         assert form.row("BATCH_MAIL").display and form.row("BATCH_MAIL").required
         assert not form.row("DOSSIER_FACTURES_A_DEPOSER").display
         form.row("label").editor.value = "CHORUS statuses"
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f2")
-        await pilot.pause()
+        await settle(pilot)
         assert any("'BATCH_MAIL' is required by the CheckFacturesClientChorus template" in n for n in notes)
         assert "required" in form.row("BATCH_MAIL").problem
         assert reload(demo_path).get(("batches", "CHK1", "label")) is None
         for key in ("BATCH_MAIL", "BATCH_USER", "BATCH_PWD"):
             form.row(key).editor.value = COMPLETE[key]
         form.row("schedule").editor.value = "every 6h"
-        await pilot.pause()
+        await settle(pilot)
         assert "every 6 h: next fire time" in str(form.query_one(".schedule-next").render())
         await pilot.press("f2")
-        await pilot.pause()
+        await settle(pilot)
         saved = reload(demo_path)
         assert saved.get(("batches", "CHK1", "template")) == CHECK
         assert "batch-password" not in demo_path.read_text()
@@ -130,7 +131,7 @@ async def test_changing_the_template_shows_its_parameters(demo_path: Path) -> No
         form = view.form
         assert form.row("LISTE_ETATS_CHORUS_A_ALERTER").display
         form.row("template").editor.value = "TransfertFacturesClientChorus"
-        await pilot.pause()
+        await settle(pilot)
         assert form.row("DOSSIER_FACTURES_A_DEPOSER").display
         assert not form.row("LISTE_ETATS_CHORUS_A_ALERTER").display
 
@@ -146,7 +147,7 @@ async def test_run_now_fails_without_chorus_and_the_log_says_why(demo_path: Path
         await pilot.press("f5")
         await wait_for(pilot, lambda: cell(view, "CHK1", "last").startswith("failed"))
         await pilot.press("h")
-        await pilot.pause()
+        await settle(pilot)
         runs = app.screen.query_one(RunsView)
         assert app.screen.query_one("#content").current == runs.id
         table = runs.query_one("#runs-table", DataTable)
@@ -156,11 +157,11 @@ async def test_run_now_fails_without_chorus_and_the_log_says_why(demo_path: Path
         await wait_for(pilot, lambda: any("CHORUS PRO is not active" in line for line in log.shown_lines))
         # The level filter: ERROR only keeps the reason and drops the LOG lines.
         runs.query_one("#log-level", Select).value = "error"
-        await pilot.pause()
+        await settle(pilot)
         assert log.shown_lines and all(" ERROR " in line for line in log.shown_lines)
         assert any("CHORUS PRO is not active" in line for line in log.shown_lines)
         await pilot.press("l")  # cycles back to every level
-        await pilot.pause()
+        await settle(pilot)
         assert log.level_filter == "all"
     assert no_mail and "CHK1" in no_mail[0].subject
 
@@ -186,23 +187,23 @@ async def test_a_running_batch_shows_live_progress_and_can_be_cancelled(demo_pat
         await pilot.press("f5")
         await wait_for(pilot, lambda: cell(view, "CHK1", "next") == "running")
         await pilot.press("h")
-        await pilot.pause()
+        await settle(pilot)
         runs = app.screen.query_one(RunsView)
         log = runs.query_one(RunLog)
         await wait_for(pilot, lambda: any("Checking invoices" in line for line in log.shown_lines))
         assert runs.query_one("#run-progress").display
         for _ in range(9):
             step.set()
-            await pilot.pause(0.05)
+            await settle(pilot)
         await wait_for(pilot, lambda: any("Invoice 9 checked" in line for line in log.shown_lines))
         assert runs.query_one("#run-progress", ProgressBar).percentage == pytest.approx(0.45)
         assert sum("Invoice 3 checked" in line for line in log.shown_lines) == 1
         await wait_for(pilot, lambda: cell(view, "CHK1", "next") == "running 45%", timeout=3)
         await pilot.press("c")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settle(pilot)
         step.set()
         await wait_for(pilot, lambda: not app.batches.live)
         await wait_for(pilot, lambda: runs.query_one("#runs-table", DataTable).get_row_at(0)[5] == "cancelled")
@@ -221,11 +222,11 @@ async def test_pause_and_resume_change_the_next_run(demo_path: Path) -> None:
         planned = cell(view, "CHK1", "next")
         assert planned[2] == "-"
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         assert cell(view, "CHK1", "next") == "paused"
         assert app.batches.host.is_paused("CHK1") and app.batches.host.next_run("CHK1") is None
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         assert cell(view, "CHK1", "next") == planned
 
 
@@ -236,10 +237,10 @@ async def test_deleting_a_batch_asks_first_and_keeps_its_runs(demo_path: Path) -
         view = await open_batches(app, pilot)
         await select_batch(view, pilot, "CHK1")
         await pilot.press("f8")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen)
         await pilot.press("y")
-        await pilot.pause()
+        await settle(pilot)
         assert reload(demo_path).get(("batches", "CHK1")) is None
         assert "CHK1" not in app.batches.host.specs
         assert "CHK1" not in [str(k.value) for k in view.query_one("#batch-table", DataTable).rows]
@@ -260,7 +261,7 @@ async def test_a_second_console_shows_who_runs_the_batches_read_only(demo_path: 
             for action in ("run_now", "toggle_pause", "cancel_run"):
                 assert view.check_action(action, ()) is False
             await pilot.press("f5")
-            await pilot.pause()
+            await settle(pilot)
             assert not other.running
     finally:
         await other.stop()
@@ -290,7 +291,7 @@ async def test_invoices_scroll_filter_and_show_a_rejection(demo_path: Path) -> N
     app = console(demo_path)
     async with app.run_test(size=SIZE) as pilot:
         app.screen.open_section("invoices")
-        await pilot.pause()
+        await settle(pilot)
         view = app.screen.query_one(InvoicesView)
         table = view.query_one(InvoiceTable)
         await wait_for(pilot, lambda: table.count == 5000 and table.visible_loaded())
@@ -304,7 +305,7 @@ async def test_invoices_scroll_filter_and_show_a_rejection(demo_path: Path) -> N
         assert table.cursor == 4999 and table.current.number == "F-000001"
         assert table.loaded_pages <= 16  # never the whole table in memory
         await pilot.press("home")
-        await pilot.pause()
+        await settle(pilot)
         assert table.cursor == 0 and table.scroll_y == 0
         # Filters: a company, then a status, then a text.
         await wait_for(pilot, lambda: len(view.query_one("#inv-company", Select)._options) > 1)
@@ -318,7 +319,7 @@ async def test_invoices_scroll_filter_and_show_a_rejection(demo_path: Path) -> N
         await wait_for(pilot, lambda: table.count == 1 and table.current is not None)
         await pilot.press("enter")  # from the search field to the table
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         history = str(view.query_one("#invoice-history-text").render())
         assert view.query_one("#invoice-history").display
         assert "REJETEE" in history and "SIRET du destinataire inconnu" in history
@@ -346,17 +347,17 @@ async def test_runs_page_through_a_long_history(demo_path: Path) -> None:
     app = console(demo_path)
     async with app.run_test(size=SIZE) as pilot:
         app.screen.open_runs(None)
-        await pilot.pause()
+        await settle(pilot)
         runs = app.screen.query_one(RunsView)
         table = runs.query_one("#runs-table", DataTable)
         assert table.row_count == 200
         assert table.get_row_at(0)[0] == "10000" and table.get_row_at(0)[4] == "1 min 05 s"
         assert table.get_row_at(0)[6] == "checked 3"
         table.move_cursor(row=199)
-        await pilot.pause()
+        await settle(pilot)
         assert table.row_count == 400
         runs.show_batch("CHK2")
-        await pilot.pause()
+        await settle(pilot)
         assert {table.get_row_at(i)[1] for i in range(table.row_count)} == {"CHK2"}
 
 
@@ -365,10 +366,10 @@ async def test_runs_page_through_a_long_history(demo_path: Path) -> None:
 async def test_each_batches_view_opens_from_the_palette_straight_away(demo_path: Path, entry: str, view_type) -> None:
     app = console(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*entry)
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.focused is not None and any(isinstance(a, view_type) for a in app.focused.ancestors))

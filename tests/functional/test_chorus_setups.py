@@ -13,6 +13,7 @@ from akadmin_tui.screens.chorus_setups import ChorusSetupsView
 from akadmin_tui.settings import schema
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.widgets.test_panel import TestPanel
+from tests.waiting import settle
 
 from .conftest import SIZE, make_app, reload
 
@@ -28,12 +29,12 @@ def sandbox(demo_path: Path):
 
 async def open_tab(app, pilot, code: str) -> ChorusSetupsView:
     app.screen.open_section(SECTION.id, focus=False)
-    await pilot.pause()
+    await settle(pilot)
     view = app.screen.query_one(f"#section-{SECTION.id}", ChorusSetupsView)
     view._activate(code)
-    await pilot.pause()
+    await settle(pilot)
     view.focus_first_field()  # keys reach the tab's bindings from inside the view, as after Enter
-    await pilot.pause()
+    await settle(pilot)
     return view
 
 
@@ -44,7 +45,7 @@ def text_of(view: ChorusSetupsView) -> str:
 async def test_tabs_follow_companies_and_show_the_fallback(demo_path: Path) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         view = await open_tab(app, pilot, "*****")
         assert view._keys == ["*****", "ACME", "BETA"]
         assert "must not be used" in text_of(view)
@@ -55,23 +56,23 @@ async def test_tabs_follow_companies_and_show_the_fallback(demo_path: Path) -> N
 async def test_enable_fill_save_and_test_a_company_setup(demo_path: Path, sandbox) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         view = await open_tab(app, pilot, "BETA")
         await pilot.press("f6")
-        await pilot.pause(0.3)
+        await settle(pilot)
         form = view.form
         form.row("piste_client_id").editor.value = "demo-acme-client"
         form.row("piste_secret").editor.value = "demo-acme-secret"
         form.row("chorus_login").editor.value = "TECH_1_ACME@cpro.fr"
         form.row("chorus_password").editor.value = "demo-acme-chorus"
         form.row("enabled").editor.value = True
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f2")
-        await pilot.pause()
+        await settle(pilot)
         assert reload(demo_path).get(("special_parameters", "chorus", "BETA", "enabled")) is True
         await pilot.press("f5")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         panel = view.query_one(f"#test-{view._generation}-2", TestPanel)
         assert panel.has_class("-passed")
         assert app.state.last_pass("chorus", "BETA").environment == "qualification"
@@ -84,13 +85,13 @@ async def test_disabling_discards_the_values_and_the_fallback_applies(demo_path:
                                     "chorus_login": "TECH_DEFAULT", "chorus_password": "default-pw"})
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         view = await open_tab(app, pilot, "ACME")
         await pilot.press("f7")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and "fall back to the ***** setup" in app.screen.question
         await pilot.press("y")
-        await pilot.pause(0.3)
+        await settle(pilot)
         shown = text_of(view)
         assert "the ***** setup applies" in shown and "TECH_DEFAULT" in shown and "default-secret" not in shown
     assert not SettingsEditor(reload(demo_path)).exists(SECTION, "ACME")
@@ -99,13 +100,13 @@ async def test_disabling_discards_the_values_and_the_fallback_applies(demo_path:
 async def test_copy_to_company_moves_the_setup_on_disk(demo_path: Path) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_tab(app, pilot, "ACME")
         await pilot.press("f9")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, CopyToCompanyScreen)
         await pilot.press(*"bet", "enter")
-        await pilot.pause(0.3)
+        await settle(pilot)
     editor = SettingsEditor(reload(demo_path))  # loads only if the MAC is valid
     assert not editor.exists(SECTION, "ACME")
     assert editor.values(SECTION, "BETA")["piste_secret"] == "demo-acme-secret"
@@ -116,12 +117,12 @@ async def test_a_cancelled_copy_changes_nothing(demo_path: Path) -> None:
     before = demo_path.read_bytes()
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_tab(app, pilot, "ACME")
         await pilot.press("f9")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert not isinstance(app.screen, CopyToCompanyScreen)
     assert demo_path.read_bytes() == before
 
@@ -131,28 +132,28 @@ async def test_copying_onto_a_company_with_its_own_setup_asks_first(demo_path: P
     before = demo_path.read_bytes()
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await open_tab(app, pilot, "ACME")
         await pilot.press("f9")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*"BETA", "enter")
-        await pilot.pause()
+        await settle(pilot)
         assert isinstance(app.screen, ConfirmScreen) and "already has a specific setup" in app.screen.question
         await pilot.press("n")
-        await pilot.pause()
+        await settle(pilot)
     assert demo_path.read_bytes() == before
 
 
 async def test_the_palette_opens_a_company_tab_by_its_code(demo_path: Path) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("ctrl+p")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*"Chorus > BETA")
-        await pilot.pause(0.3)
+        await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause(0.5)
+        await settle(pilot)
         view = app.screen.query_one(f"#section-{SECTION.id}", ChorusSetupsView)
         assert view._current == "BETA"
 
@@ -162,11 +163,11 @@ async def test_the_tab_buttons_run_the_same_actions(demo_path: Path) -> None:
 
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         view = await open_tab(app, pilot, "BETA")
         pane = view.query_one(f"#tab-{view._generation}-2")
         enable = next(b for b in pane.query(Button) if b.name == "enable_setup")
         assert not enable.disabled
         enable.press()
-        await pilot.pause(0.3)
+        await settle(pilot)
         assert SettingsEditor(reload(demo_path)).exists(SECTION, "BETA")

@@ -10,6 +10,7 @@ from akadmin_tui.sandbox.fleet import Sandbox
 from akadmin_tui.sandbox.server import Fault
 from akadmin_tui.settings.editor import SettingsEditor
 from akadmin_tui.widgets.test_panel import TestPanel
+from tests.waiting import settle, wait_until
 
 from .conftest import SIZE, make_app, reload
 
@@ -28,16 +29,16 @@ def panel_text(app) -> str:
 
 async def press_test(app, pilot) -> None:
     await pilot.press("enter")
-    await pilot.pause()
+    await settle(pilot)
     await pilot.press("f5")
     await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(pilot)
 
 
 async def test_dematerialization_test_passes_step_by_step(demo_path: Path, sandbox) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await press_test(app, pilot)
         text = panel_text(app)
         assert "✓ PISTE token" in text and "✓ Supplier structures" in text
@@ -50,7 +51,7 @@ async def test_a_fault_shows_the_failed_step_and_its_diagnosis(demo_path: Path, 
     sandbox.piste.set_fault(Fault.ERROR_503)
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await press_test(app, pilot)
         text = panel_text(app)
         assert "✗ PISTE token" in text and "The service failed (503)" in text and "FAILED" in text
@@ -61,17 +62,17 @@ async def test_unsaved_changes_are_announced_and_escape_cancels(demo_path: Path,
     sandbox.piste.set_fault(Fault.SLOW, delay_s=1.0)
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one("#section-chorus").form.row("retry_count").editor.value = "5"
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f5")
-        await pilot.pause(0.2)
-        assert "1 field(s) of this form are not saved" in panel_text(app)
+        # The PISTE emulator answers after 1 s: Escape lands while the Test runs.
+        await wait_until(pilot, lambda: "1 field(s) of this form are not saved" in panel_text(app),
+                         what="the notice of the unsaved field")
         await pilot.press("escape")
-        await pilot.pause()
-        assert "Cancelled." in panel_text(app)
+        await wait_until(pilot, lambda: "Cancelled." in panel_text(app), what="the Test to be cancelled")
         assert app.focused.id != "menu"  # the first Escape cancels; the next one goes back
         await pilot.press("escape")
         assert app.focused.id == "menu"
@@ -80,20 +81,20 @@ async def test_unsaved_changes_are_announced_and_escape_cancels(demo_path: Path,
 async def test_sirene_try_it_fills_a_customer_from_its_siret(demo_path: Path, sandbox) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         app.screen.open_section("sirene", focus=False)
-        await pilot.pause()
+        await settle(pilot)
         view = app.screen.query_one("#section-sirene")
         view.query_one("#try-0").focus()
         await pilot.press(*"73282932000074", "enter")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         answer = str(view.query_one(".try-answer").render())
         assert "ACME INGENIERIE" in answer and "8 RUE DE LONDRES, 75009 PARIS 9" in answer
         view.query_one("#try-0").value = "000"
         await pilot.press("enter")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert "type a SIRET (14 digits)" in str(view.query_one(".try-answer").render())
 
 
@@ -107,17 +108,17 @@ async def test_a_fault_switched_on_in_the_sandbox_screen_fails_the_test(demo_pat
     opener = ConfigOpener(demo_path)
     app = AkadminApp(opener, opener.open(DEMO_PASSPHRASE), host_name="test-host", sandbox=sandbox)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         app.screen.open_section("sandbox")
-        await pilot.pause()
+        await settle(pilot)
         app.screen.query_one("#fault-piste", Select).value = "wrong_credentials"
-        await pilot.pause()
+        await settle(pilot)
         assert sandbox.piste.wrong_credentials
         app.screen.open_section("chorus")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f5")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         text = panel_text(app)
         assert "✗ PISTE token" in text and "invalid_client" in text
 
@@ -125,14 +126,14 @@ async def test_a_fault_switched_on_in_the_sandbox_screen_fails_the_test(demo_pat
 async def test_a_company_name_is_filled_from_its_siret(demo_path: Path, sandbox) -> None:
     app = make_app(demo_path)
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
+        await settle(pilot)
         app.screen.open_section("companies")
-        await pilot.pause(0.3)
+        await settle(pilot)
         view = app.screen.query_one("#section-companies")
         view.form.row("siret").editor.value = "44163946500018"
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("f4")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert view.form.row("name").raw_text() == "GAMMA SERVICES"
         assert view.form.row("name").modified
