@@ -7,7 +7,7 @@ import gc
 import socket
 from collections.abc import Callable
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 
@@ -15,6 +15,7 @@ from .batches.state import StateError, StateStore, open_state
 from .bindings import binding_ids
 from .dialogs.confirm import ConfirmScreen
 from .dialogs.help import HelpScreen
+from .key_order import run_binding_in_order
 from .messages import ConfigUnlocked
 from .preferences import PreferencesError, preferences_path, read_preferences
 from .sandbox.fleet import Sandbox
@@ -75,6 +76,11 @@ class AkadminApp(App[int]):
             self.notify(f"{path}: no binding has the id {', '.join(unknown)}; the other keys apply.",
                         title="Keymap", severity="warning", timeout=10)
         self.set_keymap({binding_id: keys for binding_id, keys in keymap.items() if binding_id not in unknown})
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and await run_binding_in_order(self, event):
+            return
+        await super().on_event(event)
 
     @on(ConfigUnlocked)
     def _unlocked(self, event: ConfigUnlocked) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+from textual import events
 from textual.command import CommandList, CommandPalette
 from textual.content import Content
 from textual.css.query import QueryError
@@ -98,3 +99,17 @@ async def run_from_palette(pilot: Pilot, text: str) -> None:
     await wait_until(pilot, best_match_is_it, what=f"the palette's best match for {text!r}")
     await pilot.press("enter")
     await wait_until(pilot, lambda: pilot.app.screen is not palette, what="the palette to close")
+
+
+def burst(pilot: Pilot, *keys: str) -> None:
+    """Send `keys` the way a terminal delivers a paste or a fast typist over SSH: all at once, no wait between them.
+
+    `pilot.press` lets the app go idle after each key, which hides any key that lands in the wrong widget.
+    """
+    app = pilot.app
+    assert app._driver is not None
+    for key in keys:
+        character = key if len(key) == 1 else {"tab": "\t", "enter": "\r", "space": " "}.get(key)
+        event = events.Key(key, character)
+        event.set_sender(app)
+        app._driver.send_message(event)
