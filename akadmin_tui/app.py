@@ -15,7 +15,7 @@ from .batches.state import StateError, StateStore, open_state
 from .bindings import binding_ids
 from .dialogs.confirm import ConfirmScreen
 from .dialogs.help import HelpScreen
-from .key_order import run_binding_in_order
+from .key_order import KeyEvent, KeyGate, run_binding_in_order
 from .messages import ConfigUnlocked
 from .preferences import PreferencesError, preferences_path, read_preferences
 from .sandbox.fleet import Sandbox
@@ -52,6 +52,7 @@ class AkadminApp(App[int]):
         self.batches: HostLink | None = None
         self.batch_clock = batch_clock  # the batches' clock for planning (tests fix it)
         self.host_name = host_name or socket.gethostname()
+        self.keys = KeyGate(self, self._apply_key)
         self.title = f"akadmin · {opener.path}"
         self.sub_title = self.host_name
 
@@ -78,6 +79,12 @@ class AkadminApp(App[int]):
         self.set_keymap({binding_id: keys for binding_id, keys in keymap.items() if binding_id not in unknown})
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            await self.keys.receive(event)  # in the order typed, each once the one before is applied
+            return
+        await super().on_event(event)
+
+    async def _apply_key(self, event: KeyEvent) -> None:
         if isinstance(event, events.Key) and await run_binding_in_order(self, event):
             return
         await super().on_event(event)

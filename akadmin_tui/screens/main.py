@@ -18,52 +18,13 @@ from ..settings.fields import Severity, Shape
 from ..widgets.record_form import RecordForm
 from .batch_commands import BatchCommands
 from .commands import SettingsCommands
+from .menu_tree import MenuTree
 from .section_view import SectionView
-from .views import INVOICES_ID, RUNS_ID, SANDBOX_ID, ViewContext, make_view
+from .views import RUNS_ID, ViewContext, make_view
 
 if TYPE_CHECKING:
     from ..sandbox.fleet import Sandbox
     from .runs_view import RunsView
-
-ROOT_LABEL = "Administration console"
-# Menu leaves that are views of the state database rather than sections of the config.
-BATCH_LEAVES = (("Runs and logs", RUNS_ID), ("Invoices (CHORUS PRO)", INVOICES_ID))
-
-
-class MenuTree(Tree[str]):
-    """The menu of the Administration console; each leaf's data is a section id."""
-
-    def __init__(self, with_sandbox: bool = False) -> None:
-        super().__init__(ROOT_LABEL, id="menu")
-        self.show_root = False
-        self.guide_depth = 2
-        paths = [s.menu[:depth] for s in schema.SECTIONS for depth in range(1, len(s.menu) + 1)]
-        parents = {path[:-1] for path in paths}
-        nodes: dict[tuple[str, ...], object] = {(): self.root}
-        for path in dict.fromkeys(paths):
-            parent = nodes[path[:-1]]
-            nodes[path] = parent.add(path[-1], expand=True) if path in parents else parent.add_leaf(path[-1])
-        for section in schema.SECTIONS:
-            nodes[section.menu].data = section.id
-        batches = nodes[schema.BATCHES.menu[:1]]
-        for label, view_id in BATCH_LEAVES:
-            batches.add_leaf(label, data=view_id)
-        if with_sandbox:
-            self.root.add_leaf("Sandbox (demo)", data=SANDBOX_ID)
-        self.root.expand()
-
-    def node_for(self, section_id: str):
-        """The tree node of a section."""
-        def walk(node):
-            if node.data == section_id:
-                return node
-            for child in node.children:
-                found = walk(child)
-                if found is not None:
-                    return found
-            return None
-        return walk(self.root)
-
 
 class Overview(VerticalScroll):
     """What the console opened: the file, its vault, and every problem found in it."""
@@ -143,6 +104,7 @@ class MainScreen(Screen):
             # Ready on the first section, while the overview stays on screen until the admin moves.
             with tree.prevent(Tree.NodeHighlighted):
                 tree.move_cursor(first)
+            tree.fit_to_height(self.size.height - 2, around=first)  # the header and the footer take a line each
 
     def on_resize(self) -> None:
         self.set_class(self.size.width >= self.WIDE_FROM, "-wide")
@@ -163,13 +125,12 @@ class MainScreen(Screen):
         return view
 
     def open_section(self, section_id: str, *, focus: bool = True, field_key: str | None = None) -> Any:
-        """Show a section; with `focus`, move into its form (to `field_key` if given)."""
-        view = self.section_view(section_id)
-        self.query_one("#content", ContentSwitcher).current = view.id
+        """Show a section and put the menu's cursor on it; with `focus`, move into its form (to `field_key` if given)."""
+        view = self.show_section(section_id)
         tree = self.query_one(MenuTree)
         node = tree.node_for(section_id)
-        if node is not None and tree.cursor_node is not node:
-            tree.move_cursor(node)
+        if node is not None:
+            tree.reveal(node)
         if focus:
             def settle() -> None:
                 if field_key:
@@ -179,10 +140,17 @@ class MainScreen(Screen):
             self.call_after_refresh(settle)
         return view
 
+    def show_section(self, section_id: str) -> Any:
+        """Show a section on the right, leaving the menu and the focus where they are."""
+        view = self.section_view(section_id)
+        self.query_one("#content", ContentSwitcher).current = view.id
+        return view
+
     @on(Tree.NodeHighlighted, "#menu")
     def _preview(self, event: Tree.NodeHighlighted) -> None:
+        # Only the section: when keys come in a burst the cursor may already be further down, where it stays.
         if event.node.data:
-            self.open_section(event.node.data, focus=False)
+            self.show_section(event.node.data)
         else:
             self.query_one("#content", ContentSwitcher).current = "overview"
 

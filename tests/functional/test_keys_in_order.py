@@ -6,8 +6,9 @@ from pathlib import Path
 
 from textual.widgets import Input
 
+from akadmin_tui.screens.menu_tree import MenuTree
 from akadmin_tui.settings import schema
-from tests.waiting import burst, wait_for_focus, wait_until
+from tests.waiting import burst, settle, wait_for_focus, wait_until
 
 from .conftest import SIZE, make_app
 
@@ -29,3 +30,34 @@ async def test_text_typed_right_after_tab_goes_into_the_next_field(demo_path: Pa
         assert user.value == user_before + "QW"
         assert password.value == password_before + "ZZ"
         assert app.focused is user
+
+
+async def test_arrows_in_a_burst_leave_the_menu_cursor_where_they_took_it(demo_path: Path) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        tree = await wait_for_focus(pilot, "#menu")
+        assert isinstance(tree, MenuTree)
+        start = tree.node_for(schema.SECTIONS[0].id)
+        await wait_until(pilot, lambda: tree.cursor_node is start, what="the cursor on the first section")
+        burst(pilot, "down", "down", "down", "up")
+        wanted = tree.node_for(schema.UNIVERSIGN.id)
+        await wait_until(pilot, lambda: app.screen.query_one("#content").current == f"section-{schema.UNIVERSIGN.id}",
+                         what="Electronic signature shown")
+        await settle(pilot)
+        assert tree.cursor_node is wanted
+
+
+async def test_keys_after_enter_wait_for_the_form_it_opens(demo_path: Path) -> None:
+    """Enter opens a section whose first field takes the focus after a refresh: the keys after it wait for that."""
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        tree = await wait_for_focus(pilot, "#menu")
+        assert isinstance(tree, MenuTree)
+        await wait_until(pilot, lambda: tree.cursor_node is tree.node_for(schema.SECTIONS[0].id), what="the first section")
+        # Exchange, into its form, back to the menu, up to the heading, down to Akuiteo Connect and into its form.
+        burst(pilot, "down", "enter", "escape", "up", "up", "enter", "down", "down", "down", "down", "enter")
+        await wait_for_focus(pilot, "#section-akuiteo_connect Switch")
+        await settle(pilot)
+        assert tree.cursor_node is tree.node_for(schema.AKUITEO_CONNECT.id)
+        assert app.screen.query_one("#content").current == "section-akuiteo_connect"
+        assert app.focused in app.screen.query("#section-akuiteo_connect Switch")
