@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.timer import Timer
 
 # How long a key may wait for the console to settle after the one before; past it, it goes anyway (a widget that
@@ -78,7 +78,7 @@ class KeyGate:
             return True
         try:
             nodes = app.screen.walk_children(with_self=True)
-        except Exception:  # no screen yet, or one being replaced: nothing to wait for
+        except ScreenStackError:  # no screen yet: nothing to wait for
             return False
         return any(node._next_callbacks or not node._message_queue.empty() for node in nodes)
 
