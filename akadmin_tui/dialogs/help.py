@@ -18,12 +18,14 @@ KEYS: list[tuple[str, list[tuple[str, str]]]] = [
     ]),
     ("Menu", [
         ("↑ ↓", "move; the section shows on the right"),
-        ("Enter", "open the section and go to its first field"),
+        ("Enter", "open the section and go to its first field (a group unfolds, never folds)"),
+        ("← →", "fold or unfold a group; ← from an entry goes up to its group"),
         ("Space", "fold or unfold a group"),
     ]),
     ("Form", [
         ("Tab, shift+Tab", "next or previous field"),
-        ("Enter, ctrl+s", "save the focused field"),
+        ("Enter, ctrl+s", "save the focused field (a switch too)"),
+        ("Space", "toggle a switch"),
         ("F2", "save every modified field of the form"),
         ("ctrl+r", "revert the focused field to its saved value"),
         ("F3", "revert every field of the form"),

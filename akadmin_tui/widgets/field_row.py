@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from ..settings.fields import Field, Kind, Severity
 from ..settings.validate import FieldError, format_value, parse_text
+from .field_switch import FieldSwitch
 from .secret_input import SecretInput
 
 MODIFIED_MARK = "● "
@@ -112,7 +113,7 @@ class FieldRow(Vertical):
         field, saved = self.field, self.saved
         editor_id = f"input-{field.key}"
         if field.kind is Kind.BOOL:
-            return Switch(bool(saved), id=editor_id, classes="field-input")
+            return FieldSwitch(bool(saved), id=editor_id, classes="field-input")
         if field.kind is Kind.CHOICE:
             value = saved if saved in field.choices else field.choices[0]
             return Select([(c, c) for c in field.choices], value=value, allow_blank=False,
@@ -227,7 +228,8 @@ class FieldRow(Vertical):
         self._changed()
 
     @on(Input.Submitted)
-    def _on_submitted(self, event: Input.Submitted) -> None:
+    @on(FieldSwitch.Submitted)
+    def _on_submitted(self, event: Message) -> None:
         event.stop()
         self.post_message(self.SaveRequested(self))
 
