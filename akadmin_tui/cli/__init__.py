@@ -1,12 +1,15 @@
 """The `akadmin` command: open the console, or run one headless operation.
 
-Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration error. Messages go to stderr,
-never with a traceback; secrets are never read from argv. One module per command group, each with `register`.
+Exit codes: 0 ok, 1 the operation failed, 2 usage or configuration error, 141 the reader of the output closed
+early (`| head`). Messages go to stderr, never with a traceback; secrets are never read from argv. One module
+per command group, each with `register`.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 
 from .. import __version__
@@ -15,7 +18,7 @@ from ..settings.lock import LockedError
 from ..settings.store import ConfigError, NeedsPassphrase, SaveError
 from ..settings.vault import VaultError
 from . import accounting, batches, certs, chorus, config, console, invoices, live_test, scheduler
-from .common import EXIT_FAILED, EXIT_USAGE, CliError, add_config_options, fail
+from .common import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, CliError, add_config_options, fail
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,9 +40,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `akadmin` console script."""
-    args = build_parser().parse_args(argv)
+    try:
+        try:
+            return _run(build_parser().parse_args(argv))
+        finally:
+            # The last buffered output meets a closed pipe here, where it can be handled, not at interpreter exit.
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _drop_stdout()
+        return EXIT_PIPE
+
+
+def _drop_stdout() -> None:
+    """Point standard output at /dev/null, so the final flush at exit has nowhere to fail (Python's recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a real file (a test's capture): nothing will flush it at exit
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the chosen command, turning each kind of failure into its message and exit code."""
     try:
         return args.func(args)
+    except BrokenPipeError:
+        raise  # the reader left: not a failure to report on stderr
     except CliError as error:
         fail(str(error), error.code)
     except NeedsPassphrase as error:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..batches.state import StateStore
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_PIPE = 141  # the reader of standard output left early (`| head`): 128 + SIGPIPE, as the shell reports it
 MASK = "********"
 
 
@@ -64,6 +65,28 @@ def read_stdin_line(what: str) -> str:
     if not line:
         raise CliError(f"expected {what} on standard input, got nothing")
     return utf8_text(line.rstrip("\r\n"), what)
+
+
+STDIN_LIMIT = 65536  # a value is one line; more than this is a wrong file, not a setting
+
+
+def read_stdin_value(what: str) -> str:
+    """All of standard input as one line: a single trailing newline is dropped, more lines are refused."""
+    try:
+        # At a terminal the line ends with Enter; from a pipe or a file, everything is read to see it is one line.
+        text = sys.stdin.readline(STDIN_LIMIT + 1) if sys.stdin.isatty() else sys.stdin.read(STDIN_LIMIT + 1)
+    except UnicodeDecodeError:
+        raise CliError(f"{what} on standard input is not valid UTF-8 text") from None
+    if not text:
+        raise CliError(f"expected {what} on standard input, got nothing")
+    if len(text) > STDIN_LIMIT:
+        raise CliError(f"{what} on standard input is longer than {STDIN_LIMIT} characters; expected one line")
+    line = text[:-1] if text.endswith("\n") else text
+    if "\n" in line:
+        # Counted, not shown: the value may be a secret.
+        raise CliError(f"expected one line for {what} on standard input, got {line.count(chr(10)) + 1} lines; "
+                       "nothing was changed")
+    return utf8_text(line, what)
 
 
 def prompt_passphrase(prompt: str) -> str:

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from ..settings import schema
+from ..settings.accounting import FIELDS as ACCOUNTING_FIELDS
+from ..settings.accounting import INTEGRATIONS
 from ..settings.editor import SettingsEditor
-from ..settings.fields import Severity, Shape
+from ..settings.fields import Field, Section, Severity, Shape
 from ..settings.keys import KeyPathError, format_key, parse_key
 from ..settings.lifecycle import add_key_file, add_passphrase, check_passphrase, init_config, key_for, rotate_data_key
 from ..settings.session import ConfigOpener
@@ -29,6 +31,7 @@ from .common import (
     open_locked,
     prompt_passphrase,
     read_stdin_line,
+    read_stdin_value,
     runs,
     utf8_text,
 )
@@ -129,13 +132,30 @@ def _describe_table(config: ConfigFile, path: tuple[str, ...], reveal: bool) -> 
             raise _Absent(format_key(path))
         values = effective(section, stored)
         out: dict[str, Any] = {}
-        for field in section.fields:
+        for field in _fields_that_apply(section, stored):
             value = values.get(field.key)
             if field.is_secret and value:
                 value = config.reveal(path + (field.key,)) if reveal else MASK
             out[field.key] = value
         return out
     return None
+
+
+def _fields_that_apply(section: Section, stored: Any) -> list[Field]:
+    """The fields a record uses: an accounting configuration shows only its integration's (as the console does)."""
+    integration = INTEGRATIONS.get(str(stored.get("integration") or "")) if section is schema.ACCOUNTING else None
+    if integration is None:
+        return list(section.fields)
+    in_forms = {key for each in INTEGRATIONS.values() for key in each.fields}
+
+    def applies(field: Field) -> bool:
+        if field.key not in ACCOUNTING_FIELDS:
+            return True  # document type, integration, terms: every configuration has them
+        if field.key not in in_forms:
+            return stored.get(field.key) not in (None, "")  # api_base: set by the sandbox, shown when set
+        return field.key in integration.fields
+
+    return [field for field in section.fields if applies(field)]
 
 
 def _print_table(table: dict[str, Any], prefix: str = "") -> None:
@@ -187,7 +207,7 @@ def cmd_config_set(args: argparse.Namespace) -> int:
                        f"use: akadmin config set {format_key(path)} --stdin")
     if args.stdin and args.passphrase_stdin:
         raise CliError("--stdin and --passphrase-stdin cannot both read standard input; use --key-file")
-    text = read_stdin_line("the value") if args.stdin else utf8_text(args.value, "the value")
+    text = read_stdin_value("the value") if args.stdin else utf8_text(args.value, "the value")
     try:
         value = parse_text(field, text)
     except FieldError as error:
@@ -287,7 +307,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     setp = config_sub.add_parser("set", help="change a value (secrets only with --stdin)")
     setp.add_argument("key", metavar="KEY")
     setp.add_argument("value", metavar="VALUE", nargs="?")
-    setp.add_argument("--stdin", action="store_true", help="read the value from standard input")
+    setp.add_argument("--stdin", action="store_true",
+                      help="read the value from standard input: one line, a trailing newline is dropped")
     runs(setp, cmd_config_set)
 
     rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..settings import schema
+from ..settings.chorus_statuses import INVOICE_STATUSES
 from .common import EXIT_FAILED, EXIT_OK, CliError, open_with_state, runs
 
 
@@ -58,6 +59,17 @@ def cmd_invoices_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def chorus_status(text: str) -> str:
+    """A --status value: a CHORUS PRO status in any case, or "" for the invoices without one yet."""
+    status = text.strip().upper()
+    if status and status not in INVOICE_STATUSES:
+        # A typo would otherwise list no invoice at all, as if there were none.
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a CHORUS PRO status; the statuses are: {', '.join(sorted(INVOICE_STATUSES))} "
+            '(or "" for the invoices without a status yet)')
+    return status
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add invoices import, list and release."""
     invoices = sub.add_parser("invoices", help="invoices for CHORUS PRO: import files, list them")
@@ -68,7 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("--manager", metavar="EMAIL", help="the invoice manager alerted on CHORUS statuses")
     show = invoices_sub.add_parser("list", help="list invoices (newest first)")
     show.add_argument("--company", metavar="CODE")
-    show.add_argument("--status", metavar="STATUS", help="a CHORUS status, e.g. REJETEE")
+    show.add_argument("--status", metavar="STATUS", type=chorus_status,
+                      help='a CHORUS PRO status, e.g. REJETEE; "" for the invoices without one yet')
     show.add_argument("--search", metavar="TEXT", help="in the number or the customer")
     show.add_argument("--limit", type=int, default=50)
     show.add_argument("--json", action="store_true")

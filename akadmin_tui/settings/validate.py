@@ -17,9 +17,12 @@ from .keys import format_key
 from .vault import VAULT_TABLE, is_ciphertext
 
 MAX_TEXT = 500
+MAX_SECRET = 4096  # far above any token or password a service issues, far below what would bloat the file
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _EMAIL = re.compile(rf"^[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_LABEL}(?:\.{_LABEL})+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1: a terminal may act on them
+# Bidi embeddings, overrides and isolates show text in another order than it is stored ("Trojan Source").
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
@@ -42,6 +45,28 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
+
+
+def codepoint(char: str) -> str:
+    """A character named as U+XXXX, for messages that must not print it."""
+    return f"U+{ord(char):04X}"
+
+
+def visible(text: str) -> str:
+    """`text` with its control and bidi characters written as <U+XXXX>, safe to print on a terminal."""
+    return _BIDI.sub(lambda m: f"<{codepoint(m[0])}>", _CONTROL.sub(lambda m: f"<{codepoint(m[0])}>", text))
+
+
+def _control_problem(field: Field, value: str, *, bidi: bool = True) -> FieldError | None:
+    """The first control (or, with `bidi`, direction) character of `value`, named by code and position, never shown."""
+    if found := _CONTROL.search(value):
+        return FieldError(field, f"'{field.label}' must be a single line without control characters; "
+                                 f"found {codepoint(found[0])} at position {found.start() + 1}.")
+    if bidi and (found := _BIDI.search(value)):
+        return FieldError(field, f"'{field.label}' must not contain the invisible direction control "
+                                 f"{codepoint(found[0])} (at position {found.start() + 1}): it makes the text "
+                                 "read differently from what it is.")
+    return None
 
 
 def _expected(field: Field, got: str) -> FieldError:
@@ -131,14 +156,21 @@ def check_value(field: Field, value: Any) -> None:
             raise FieldError(field, f"'{field.label}' is {error}.") from None
         return
     if kind is Kind.SECRET:
-        if "\n" in value or "\x00" in value:
-            raise FieldError(field, f"'{field.label}' must be a single line without control characters.")
+        if is_ciphertext(value):
+            return  # already checked in clear when it was entered
+        # Any character a password manager can hold is welcome; only those a terminal or a line reader acts on are not.
+        if (problem := _control_problem(field, value, bidi=False)) is not None:
+            raise problem
+        if len(value) > MAX_SECRET:
+            raise FieldError(field, f"'{field.label}' must be at most {MAX_SECRET} characters; got {len(value)}.")
         return
-    if _CONTROL.search(value):
-        raise FieldError(field, f"'{field.label}' must be a single line without control characters.")
+    if (problem := _control_problem(field, value)) is not None:
+        raise problem
     if len(value) > MAX_TEXT:
         raise FieldError(field, f"'{field.label}' must be at most {MAX_TEXT} characters; got {len(value)}.")
     if value == "":
+        if kind is Kind.CHOICE:
+            raise FieldError(field, f"'{field.label}' must be {field.describe_expected()}; got an empty value.")
         return  # emptiness is judged by the required rules, not here
     if kind is Kind.URL:
         _check_url(field, value)
@@ -212,7 +244,8 @@ def record_problems(section: Section, values: Mapping[str, Any]) -> list[Problem
     problems: list[Problem] = []
     for field in section.fields:
         value = values.get(field.key)
-        if value is None or (value == "" and field.kind is not Kind.BOOL):
+        # An empty choice is no choice at all: check_value refuses it, naming the choices.
+        if value is None or (value == "" and field.kind not in (Kind.BOOL, Kind.CHOICE)):
             if field.required:
                 problems.append(Problem(field.key, f"'{field.label}' is required."))
             continue
@@ -269,6 +302,15 @@ def _child_tables(section: Section) -> set[str]:
     return {s.table[n] for s in schema.SECTIONS if len(s.table) > n and s.table[:n] == section.table}
 
 
+def _code_finding(section: Section, base: tuple[str, ...], code: str) -> Finding:
+    """Why a record code is refused; an invisible character is named, never printed."""
+    where = format_key(base[:-1]) + "." + visible(code) if visible(code) != code else format_key(base)
+    hidden = _CONTROL.search(code) or _BIDI.search(code)
+    if hidden is not None:
+        return Finding(where, f"the code contains the invisible character {codepoint(hidden[0])}: {section.key_help}")
+    return Finding(where, f"'{code}' is not a valid code: {section.key_help}")
+
+
 def _structure_findings(document: Mapping[str, Any]) -> list[Finding]:
     findings = []
     known_roots = {s.table[0] for s in schema.SECTIONS} | {VAULT_TABLE}
@@ -291,7 +333,7 @@ def _structure_findings(document: Mapping[str, Any]) -> list[Finding]:
                 findings.append(Finding(format_key(base + (key,)), f"unknown key in the {section.title} section"))
             free_key = section.shape is Shape.COLLECTION and record_key not in section.fixed_keys
             if free_key and not re.match(schema.CODE_PATTERN, record_key or ""):
-                findings.append(Finding(format_key(base), f"'{record_key}' is not a valid code: {section.key_help}"))
+                findings.append(_code_finding(section, base, record_key or ""))
     return findings
 
 
