@@ -86,7 +86,7 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
 
     def _tab_body(self, index: int, key: str) -> VerticalScroll:
         stored = self.editor.stored(SECTION, key)
-        has_setup = key == DEFAULT or bool(stored)
+        has_setup = bool(stored)  # the ***** tab always shows its form, but may hold nothing to disable or copy
         read_only = self.editor.read_only
         # The seed's buttons at the top right of a tab; each one also has its key.
         actions = [Button("Enable (F6)", classes="setup-action", compact=True, name="enable_setup",
@@ -172,13 +172,20 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
             self._wanted = record_key
         return self.form
 
+    def _rebuilt_on(self, key: str) -> None:
+        """Rebuild the tabs on `key` and give it the focus: the focused widget went with the old tabs."""
+        self.reload(select=key)
+        self.focus_first_field()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         key = self._current
         has_setup = bool(key and self.editor.stored(SECTION, key))
         if action == "enable_setup":
             return not self.editor.read_only and key != DEFAULT and not has_setup
         if action in ("disable_setup", "copy_setup"):
-            return not self.editor.read_only and (has_setup or key == DEFAULT)
+            return not self.editor.read_only and has_setup
+        if action in ("save_field", "save_all", "revert_field", "revert_all"):
+            return not self.editor.read_only
         return True
 
     # --- actions -------------------------------------------------------------------------------
@@ -199,21 +206,25 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
         key = self._current
         if key and self._change("created", lambda: self.editor.apply(SECTION, key, {"enabled": False})):
             self.app.notify(f"{key} has its own setup now: fill it in, switch it on, and save (F2).", timeout=4)
-            self.reload(select=key)
-            self.refresh_bindings()
-            self.focus_first_field()
+            self._rebuilt_on(key)
 
     def action_disable_setup(self) -> None:
         key = self._current
-        question = (f"Disable the specific setup of {key}? Its values are discarded"
-                    + (" and its invoices fall back to the ***** setup." if key != DEFAULT else "."))
+        question = f"Disable the specific setup of {key}? Its values are discarded{self._after_disable(key)}"
         self.app.push_screen(ConfirmScreen(question, yes="Disable"), lambda yes: self._disable(key) if yes else None)
 
     def _disable(self, key: str) -> None:
         if self._change("disabled", lambda: self.editor.clear(SECTION, key)):
             self.app.notify(f"The setup of {key} was disabled and emptied.", timeout=3)
-            self.reload(select=key)
-            self.refresh_bindings()
+            self._rebuilt_on(key)
+
+    def _after_disable(self, key: str | None) -> str:
+        """What happens to the invoices of `key` once its setup is gone, ending the question."""
+        if key == DEFAULT:
+            return "; companies without their own setup then have none and their invoices are not transferred."
+        if self.editor.values(SECTION, DEFAULT).get("enabled"):
+            return " and its invoices fall back to the ***** setup."
+        return "; the ***** setup is not enabled either, so its invoices will not be transferred."
 
     def action_copy_setup(self) -> None:
         source = self._current
@@ -235,8 +246,7 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
     def _move(self, source: str, destination: str) -> None:
         if self._change("copied", lambda: self.editor.move(SECTION, source, destination)):
             self.app.notify(f"The setup of {source} moved to {destination}; {source} is now empty.", timeout=4)
-            self.reload(select=destination)
-            self.refresh_bindings()
+            self._rebuilt_on(destination)
 
     def _panel(self, key: str) -> TestPanel:
         return self.query_one(f"#test-{self._generation}-{self._keys.index(key)}", TestPanel)

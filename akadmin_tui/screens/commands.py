@@ -29,9 +29,12 @@ class SettingsCommands(Provider):
         open_section = getattr(self.screen, "open_section", None)
         if open_section is None:
             return
-        view = open_section(section_id, field_key=field_key)
-        if record is not None:
-            view.call_after_refresh(view.show_record, record)
+        if record is None:
+            open_section(section_id, field_key=field_key)
+            return
+        # The record's own form takes the focus, not the first form the section shows.
+        view = open_section(section_id, focus=False)
+        view.call_after_refresh(view.open_record, record)
 
     async def discover(self) -> Hits:
         for section in schema.SECTIONS:

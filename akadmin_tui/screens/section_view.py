@@ -176,6 +176,11 @@ class SectionView(Vertical):
         self._current = record_key
         return form
 
+    def open_record(self, record_key: str | None) -> None:
+        """Show one record's form and put the focus in its first field (as the palette does)."""
+        self.show_record(record_key)
+        self.focus_first_field()
+
     @on(OptionList.OptionHighlighted, "#records")
     def _record_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()

@@ -47,8 +47,11 @@ class SettingsEditor:
         """The records a screen lists: stored ones, plus one per source record for linked collections."""
         keys = self.record_keys(section)
         if section.keys_from:
-            source = schema.SECTIONS_BY_ID[section.keys_from]
-            keys += [k for k in self.record_keys(source) if k not in keys]
+            # In the source's order (the fixed keys first), whichever records have their own values: a setup
+            # moved to another company must not move that company's tab.
+            source = self.record_keys(schema.SECTIONS_BY_ID[section.keys_from])
+            fixed = [k for k in keys if k in section.fixed_keys]
+            keys = fixed + source + [k for k in keys if k not in fixed and k not in source]
         return keys
 
     def stored(self, section: Section, record_key: str | None = None) -> dict[str, Any]:
