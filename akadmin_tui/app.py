@@ -155,6 +155,11 @@ class AkadminApp(App[int]):
         if self.state is not None:
             self.state.close()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "command_palette" and isinstance(self.screen, UnlockScreen):
+            return False  # nothing to jump to before the file is open
+        return True
+
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = False) -> None:
         """Notify with markup off by default: messages quote what the admin typed."""
@@ -177,13 +182,20 @@ class AkadminApp(App[int]):
 
     async def action_quit(self) -> None:
         main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
-        pending = main.pending_count() if main is not None else 0
+        pending = main.pending_fields() if main is not None else []
         running = sorted(self.batches.live) if self.batches is not None and self.batches.controls else []
         if not pending and not running:
             self.exit(0)
             return
-        question = f"{pending} field(s) are modified but not saved. Quit and lose them?" if pending else ""
+        question = unsaved_question(pending) if pending else ""
         if running:
             question = (question + " " if question else "") + (
                 f"Batch(es) {', '.join(running)} are running here and will be stopped. Quit anyway?")
         self.push_screen(ConfirmScreen(question, yes="Quit"), lambda yes: self.exit(0) if yes else None)
+
+
+def unsaved_question(fields: list[str], named_at_most: int = 5) -> str:
+    """The quit question naming the fields that would be lost (the first few, then how many more)."""
+    named = "; ".join(fields[:named_at_most]) + (f"; and {len(fields) - named_at_most} more" if len(fields) > named_at_most else "")
+    one = len(fields) == 1
+    return f"{len(fields)} field{'' if one else 's'} {'is' if one else 'are'} modified but not saved ({named}). Quit and lose {'it' if one else 'them'}?"

@@ -324,7 +324,7 @@ class AccountingView(FilteredRecordView, inherit_bindings=False):
         writable = not self.editor.read_only
         connector = form.connector if form is not None and form.is_mounted else None
         if action in FORM_ACTIONS:
-            return form is not None
+            return form is not None and writable
         if action == "new_record":
             return writable
         if action == "delete_record":

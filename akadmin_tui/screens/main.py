@@ -182,7 +182,11 @@ class MainScreen(Screen):
 
     def pending_count(self) -> int:
         """Fields modified but not saved, across every opened section."""
-        return sum(view.pending_count() for view in self.section_views())
+        return len(self.pending_fields())
+
+    def pending_fields(self) -> list[str]:
+        """The fields modified but not saved, across every opened section, each named with its section."""
+        return [name for view in self.section_views() for name in view.pending_fields()]
 
     @on(RecordForm.Saved)
     def _saved(self) -> None:

@@ -204,7 +204,13 @@ class SectionView(Vertical):
 
     def pending_count(self) -> int:
         """How many fields are modified but not saved, across this section's records."""
-        return sum(len(form.modified_rows()) for form in self.forms if form.is_mounted)
+        return len(self.pending_fields())
+
+    def pending_fields(self) -> list[str]:
+        """The fields modified but not saved, each as its section, record and label ("Banks > BNP-ACME > Name")."""
+        where = " > ".join(self.section.menu[-1:])
+        return [" > ".join([where, *([str(key)] if key is not None else []), row.field.label])
+                for key, form in self._forms.items() if form.is_mounted for row in form.modified_rows()]
 
     def focus_first_field(self) -> None:
         """Put the focus in the first field of the form on screen."""
@@ -277,6 +283,8 @@ class SectionView(Vertical):
             self.app.notify(f"Reverted {count} field(s).", timeout=2)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("save_field", "save_all", "revert_field", "revert_all"):
+            return not self.editor.read_only  # read-only: nothing can be typed, so nothing to save or revert
         if action == "new_record":
             if self.editor.read_only or self.section.keys_from:
                 return False

@@ -47,7 +47,7 @@ class UnlockScreen(Screen):
             yield Input(password=True, placeholder="passphrase", id="passphrase")
             yield Static("", id="unlock-error", markup=False)
             yield Static("Enter unlocks · ctrl+q quits", id="unlock-hint")
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         field = self.query_one("#passphrase", Input)
