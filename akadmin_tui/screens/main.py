@@ -74,6 +74,8 @@ class MainScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Menu", tooltip="Back to the menu", show=False, id="akadmin.back"),
         Binding("ctrl+b", "toggle_menu", "Hide menu", show=False, id="akadmin.toggle-menu"),
+        # Read-only, the forms give up their save keys; pressed anyway, they say why nothing happens.
+        Binding("ctrl+s,f2,ctrl+r,f3", "explain_read_only", show=False, id="akadmin.read-only-note"),
     ]
 
     def __init__(self, editor: SettingsEditor, notice: str | None = None, *, sandbox: Sandbox | None = None) -> None:
@@ -169,6 +171,14 @@ class MainScreen(Screen):
     def action_back(self) -> None:
         """Escape: from a form back to the menu."""
         self.query_one(MenuTree).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "explain_read_only":
+            return self.editor.read_only
+        return True
+
+    def action_explain_read_only(self) -> None:
+        self.app.notify("This console is read-only: nothing can be saved or reverted here.", severity="warning")
 
     def action_toggle_menu(self) -> None:
         menu = self.query_one(MenuTree)
