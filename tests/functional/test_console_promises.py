@@ -19,7 +19,8 @@ SAVE_KEYS = {"ctrl+s", "f2", "ctrl+r", "f3"}
 
 
 def footer_keys(app) -> set[str]:
-    return {active.binding.key for active in app.screen.active_bindings.values() if active.enabled}
+    """The keys the footer shows."""
+    return {active.binding.key for active in app.screen.active_bindings.values() if active.enabled and active.binding.show}
 
 
 async def test_a_read_only_console_offers_no_save_or_revert_keys(demo_path: Path) -> None:
