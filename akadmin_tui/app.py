@@ -11,6 +11,7 @@ from textual import events, on
 from textual.app import App
 from textual.binding import Binding
 
+from .ascii_mode import draw_with_ascii
 from .batches.state import StateError, StateStore, open_state
 from .bindings import binding_ids
 from .dialogs.confirm import ConfirmScreen
@@ -42,8 +43,10 @@ class AkadminApp(App[int]):
 
     def __init__(self, opener: ConfigOpener, config: ConfigFile | None = None, *,
                  host_name: str | None = None, sandbox: Sandbox | None = None,
-                 batch_clock: Callable[[], dt.datetime] | None = None) -> None:
+                 batch_clock: Callable[[], dt.datetime] | None = None, ascii_only: bool = False) -> None:
         super().__init__()
+        if ascii_only:
+            draw_with_ascii(self._filters)
         self.opener = opener
         self.sandbox = sandbox
         self.state: StateStore | None = None

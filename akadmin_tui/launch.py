@@ -12,9 +12,13 @@ from .settings.vault import VaultError
 
 
 def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: str | None = None,
-                sandbox=None) -> int:
-    """Open the console on `opener`'s file; key-file problems are reported before the screen opens."""
+                sandbox=None, ascii_only: bool | None = None) -> int:
+    """Open the console on `opener`'s file; key-file problems are reported before the screen opens.
+
+    `ascii_only` None: draw with ASCII when the terminal is known not to show box-drawing glyphs.
+    """
     from .app import AkadminApp  # Textual is imported only when a console is wanted
+    from .ascii_mode import terminal_needs_ascii
 
     if not opener.path.exists():
         raise ConfigError(f"{opener.path} does not exist; create it with: akadmin init --config {opener.path}")
@@ -26,12 +30,14 @@ def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: st
     if not sys.stdout.isatty():
         print("akadmin: the console needs a terminal; use the commands (akadmin --help) in scripts", file=sys.stderr)
         return 2
+    if ascii_only is None:
+        ascii_only = terminal_needs_ascii(encoding=sys.stdout.encoding)
     app = AkadminApp(ConfigOpener(opener.path, opener.key_file, opener.key_file_explicit, read_only), config,
-                     sandbox=sandbox)
+                     sandbox=sandbox, ascii_only=ascii_only)
     return app.run() or 0
 
 
-def run_demo(*, reset: bool = False) -> int:
+def run_demo(*, reset: bool = False, ascii_only: bool | None = None) -> int:
     """Open the console on the demo configuration, building it on first use (or with reset)."""
     from .sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
     from .sandbox.fleet import Sandbox
@@ -73,7 +79,7 @@ def run_demo(*, reset: bool = False) -> int:
                 _prepare_demo_invoices(config, started)
             finally:
                 config.lock.release()
-        return run_console(opener, passphrase=DEMO_PASSPHRASE, sandbox=sandbox)
+        return run_console(opener, passphrase=DEMO_PASSPHRASE, sandbox=sandbox, ascii_only=ascii_only)
     except (ConfigError, VaultError) as error:
         raise ConfigError(f"{error}\nThe demo configuration can be rebuilt with: akadmin demo --reset") from None
     finally:

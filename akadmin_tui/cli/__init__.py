@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"akadmin {__version__}")
     add_config_options(parser, suppress=False)
     parser.add_argument("--read-only", action="store_true", help="open everything read-only")
+    parser.add_argument("--ascii", action="store_true",
+                        help="draw the console with ASCII only (automatic on TERM=linux, vt100 and other terminals "
+                             "without box-drawing glyphs, or when the output is not UTF-8; also AKADMIN_ASCII=1)")
     parser.set_defaults(func=console.cmd_console)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in (config, live_test, certs, chorus, console, batches, invoices, scheduler, accounting):

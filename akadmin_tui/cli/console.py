@@ -43,13 +43,13 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def cmd_console(args: argparse.Namespace) -> int:
     from ..launch import run_console
 
-    return run_console(config_target(args), read_only=args.read_only)
+    return run_console(config_target(args), read_only=args.read_only, ascii_only=args.ascii or None)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from ..launch import run_demo
 
-    return run_demo(reset=args.reset)
+    return run_demo(reset=args.reset, ascii_only=args.ascii or None)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,4 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     demo = sub.add_parser("demo", help="open the console on a demo configuration")
     demo.add_argument("--reset", action="store_true", help="start again from the sample configuration")
+    # Also after the command (akadmin demo --ascii); SUPPRESS keeps an `akadmin --ascii demo` from being reset.
+    demo.add_argument("--ascii", action="store_true", default=argparse.SUPPRESS, help="draw with ASCII only")
     demo.set_defaults(func=cmd_demo)
