@@ -15,7 +15,7 @@ class CompaniesView(SectionView):
     """The companies; F4 asks INSEE for the name of the company on screen, when API Sirene is set up."""
 
     BINDINGS = [
-        Binding("f4", "fill_from_sirene", "Name from Sirene", tooltip="Fill the company's name from its SIRET",
+        Binding("f4", "fill_from_sirene", "Sirene name", tooltip="Fill the company's name from its SIRET",
                 id="akadmin.name-from-sirene"),
     ]
 

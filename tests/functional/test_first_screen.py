@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from textual.widgets._footer import FooterKey
+
 from akadmin_tui.screens.menu_tree import MenuTree
+from akadmin_tui.screens.views import INVOICES_ID, RUNS_ID
 from akadmin_tui.settings import schema
-from tests.waiting import wait_for_focus, wait_until
+from tests.waiting import settle, wait_for_focus, wait_until
 
 from .conftest import make_app
 
@@ -80,3 +84,21 @@ async def test_enter_on_a_group_opens_its_section_and_never_folds_it(demo_path: 
         await wait_until(pilot, lambda: group.is_expanded, what="→ to unfold it")
         await pilot.press("space")
         await wait_until(pilot, lambda: not group.is_expanded, what="Space to toggle it")
+
+
+@pytest.mark.parametrize("section_id", [s.id for s in schema.SECTIONS] + [RUNS_ID, INVOICES_ID])
+async def test_the_footer_fits_80_columns_in_every_view(demo_path: Path, section_id: str) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_focus(pilot, "#menu")
+        view = app.screen.open_section(section_id)
+        await wait_until(pilot, lambda: view.is_mounted and app.screen.query_one("#content").current == view.id,
+                         what=f"{section_id} on screen")
+        await settle(pilot)
+        keys = [key for key in app.screen.query(FooterKey) if key.display]
+        assert keys, "no key in the footer"
+        palette = [key for key in keys if key.has_class("-command-palette")]
+        end = palette[0].region.x if palette else 80
+        cut = [f"{key.key_display} {key.description}" for key in keys
+               if key not in palette and key.region.right > end]
+        assert not cut, f"cut or hidden behind the palette entry at 80 columns: {cut}"
