@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from itertools import pairwise
 from typing import Any
+
+from textual.widget import Widget
 
 from .field_row import FieldRow
 from .record_form import RecordForm
@@ -33,10 +36,23 @@ class FilteredRecordForm(RecordForm):
     def _show_used_rows(self) -> None:
         """Show only the filtered rows the current choice uses, flagging the required ones."""
         used_keys, required_keys = self._uses()
-        for row in self.query(self.FILTERED_ROW):
+        rows = {row.key: row for row in self.query(self.FILTERED_ROW)}
+        for row in rows.values():
             used = row.key in used_keys
             row.display = used
             row.set_required(used and row.key in required_keys)
+        # In the order the choice lists them, which is the order Tab follows: the SFTP form starts at its Host.
+        shown = [rows[key] for key in used_keys if key in rows]
+        for previous, row in pairwise(shown):
+            if row.parent is previous.parent and self._after(previous) is not row:
+                previous.parent.move_child(row, after=previous)
+
+    @staticmethod
+    def _after(row: FieldRow) -> Widget | None:
+        """The widget that follows `row` in its container."""
+        siblings = list(row.parent.children) if row.parent is not None else []
+        index = siblings.index(row) if row in siblings else -1
+        return siblings[index + 1] if 0 <= index < len(siblings) - 1 else None
 
     def visible_rows(self) -> list[FieldRow]:
         """The rows the admin can see and reach with Tab."""

@@ -61,3 +61,18 @@ async def test_keys_after_enter_wait_for_the_form_it_opens(demo_path: Path) -> N
         assert tree.cursor_node is tree.node_for(schema.AKUITEO_CONNECT.id)
         assert app.screen.query_one("#content").current == "section-akuiteo_connect"
         assert app.focused in app.screen.query("#section-akuiteo_connect Switch")
+
+
+async def test_a_new_sftp_configuration_starts_at_its_host_and_typed_text_lands_in_order(demo_path: Path) -> None:
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = app.screen.open_section(schema.ACCOUNTING.id)
+        await wait_until(pilot, lambda: view.is_mounted and app.focused is not None, what="the accounting view")
+        view._start_draft(("NEWSFTP", "sftp", "invoices"))
+        host = await wait_for_focus(pilot, "#section-accounting #input-host")
+        form = view.form
+        assert [row.key for row in form.visible_rows()][2:6] == ["host", "port", "username", "password"]
+        burst(pilot, *"sftp.example", "tab", "tab", *"ops", "tab", *"pw")
+        await wait_until(pilot, lambda: form.row("password").editor.value == "pw", what="the password typed")
+        assert host.value == "sftp.example"
+        assert form.row("username").editor.value == "ops"
