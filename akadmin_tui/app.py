@@ -159,9 +159,8 @@ class AkadminApp(App[int]):
             self.state.close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "command_palette" and isinstance(self.screen, UnlockScreen):
-            return False  # nothing to jump to before the file is open
-        return True
+        # Nothing to jump to before the file is open.
+        return not (action == "command_palette" and isinstance(self.screen, UnlockScreen))
 
     def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
                markup: bool = False) -> None:
@@ -199,6 +198,9 @@ class AkadminApp(App[int]):
 
 def unsaved_question(fields: list[str], named_at_most: int = 5) -> str:
     """The quit question naming the fields that would be lost (the first few, then how many more)."""
-    named = "; ".join(fields[:named_at_most]) + (f"; and {len(fields) - named_at_most} more" if len(fields) > named_at_most else "")
-    one = len(fields) == 1
-    return f"{len(fields)} field{'' if one else 's'} {'is' if one else 'are'} modified but not saved ({named}). Quit and lose {'it' if one else 'them'}?"
+    named = "; ".join(fields[:named_at_most])
+    if len(fields) > named_at_most:
+        named += f"; and {len(fields) - named_at_most} more"
+    if len(fields) == 1:
+        return f"1 field is modified but not saved ({named}). Quit and lose it?"
+    return f"{len(fields)} fields are modified but not saved ({named}). Quit and lose them?"

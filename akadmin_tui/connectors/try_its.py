@@ -17,6 +17,8 @@ from .probe import Probe
 from .result import TestResult
 
 RECEIPT_LIMIT = 10 * 2**20  # Mindee's own limit for a document
+# A receipt made for akadmin (a one-page PDF), offered in the OCR panel so the reading can be tried at once.
+SAMPLE_RECEIPT = Path(__file__).resolve().parent.parent / "sandbox" / "samples" / "receipt.pdf"
 
 
 class TryFailed(Exception):
@@ -30,6 +32,7 @@ class TryIt:
     title: str
     prompts: tuple[str, ...]
     run: Callable[[SettingsEditor, list[str], httpx.AsyncClient], Awaitable[str]]
+    defaults: tuple[str, ...] = ()  # what the inputs hold when the panel opens
 
 
 async def try_sirene(editor: SettingsEditor, inputs: list[str], client: httpx.AsyncClient) -> str:
@@ -84,8 +87,8 @@ async def try_distance(editor: SettingsEditor, inputs: list[str], client: httpx.
 
 TRY_ITS: dict[str, TryIt] = {
     schema.SIRENE.id: TryIt("Try it: fill in a customer from its SIRET or SIREN", ("SIRET or SIREN",), try_sirene),
-    schema.OCR.id: TryIt("Try it: read a receipt (a JPEG, PNG or PDF file on this host)", ("path of a receipt file",),
-                         try_receipt),
+    schema.OCR.id: TryIt("Try it: read a receipt file (a PDF or an image; a sample is filled in)",
+                         ("path of a receipt file on this host",), try_receipt, defaults=(str(SAMPLE_RECEIPT),)),
     schema.GOOGLE_API.id: TryIt("Try it: two addresses, their suggestions and the distance",
                                 ("departure address", "arrival address"), try_distance),
 }

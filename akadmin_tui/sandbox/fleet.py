@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -32,6 +35,15 @@ from .yuki import YukiEmulator
 
 SERVICE_ACCOUNT = "akadmin-demo@akadmin-demo.iam.gserviceaccount.com"
 GMAIL_KEY_FILE = "gmail-service-account.json"
+
+
+@dataclass(frozen=True)
+class Received:
+    """One message in the sandbox's mailbox: when it came (UTC), the way it came, and the message."""
+
+    at: dt.datetime
+    via: str  # "SMTP" or "Gmail API"
+    message: EmailMessage
 
 
 def _demo(section, key=None) -> dict:
@@ -153,6 +165,14 @@ class Sandbox:
     def mailbox(self) -> list:
         """Every message the sandbox received: by SMTP, then through the Gmail API."""
         return [m.message for m in self.smtp.mailbox] + list(self.google_oauth.sent)
+
+    def received(self) -> list[Received]:
+        """Every message the sandbox received, with when it came, oldest first."""
+        by_smtp = [Received(m.received_at, "SMTP", m.message) for m in list(self.smtp.mailbox)]
+        gmail = self.google_oauth
+        by_gmail = [Received(dt.datetime.fromtimestamp(at, dt.UTC), "Gmail API", message)
+                    for message, at in zip(list(gmail.sent), list(gmail.sent_at), strict=False)]
+        return sorted(by_smtp + by_gmail, key=lambda received: received.at)
 
     def __enter__(self) -> Sandbox:
         self.start()

@@ -60,6 +60,7 @@ class GoogleOAuthEmulator(Emulator):
         self.clock_offset_s = 0.0  # Google's clock minus ours, to emulate a skewed server clock
         self.issued: dict[str, tuple[str, frozenset[str]]] = {}  # access token -> (subject, scopes)
         self.sent: list[EmailMessage] = []
+        self.sent_at: list[float] = []  # when each of `sent` came (time.time()), for the sandbox's mailbox
         self.route("POST", TOKEN_PATH, self.token)
         self.route("POST", SEND_ROUTE, self.send)
 
@@ -137,4 +138,5 @@ class GoogleOAuthEmulator(Emulator):
         if not any(message.get_all(name) for name in ("To", "Cc", "Bcc")):
             return _api_error(400, "INVALID_ARGUMENT", "invalidArgument", "Recipient address required")
         self.sent.append(message)
+        self.sent_at.append(time.time())
         return Response.json({"id": secrets.token_hex(8), "threadId": secrets.token_hex(8), "labelIds": ["SENT"]})

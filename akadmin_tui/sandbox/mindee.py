@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import copy
+import io
+import logging
 import uuid
 from typing import Any
+
+from pypdf import PdfReader
 
 from .server import Emulator, Request, Response
 
 RECEIPT_PATH = "/v1/products/mindee/expense_receipts/v5/predict"
 MODELS_PATH = "/v2/search/models"
-FILE_MAGIC = (b"%PDF", b"\xff\xd8\xff", b"\x89PNG", b"RIFF", b"II*\x00", b"MM\x00*")
+# The V1 synchronous predict limits (docs.mindee.com/v1/integration/limitations): 10 MB and 10 pages a document.
+MAX_FILE_BYTES = 10 * 2**20
+MAX_PAGES = 10
+FILE_TYPES = "Must be a JPEG, PNG, WEBP, TIFF, HEIC or PDF."
+HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+
+# pypdf reports every damaged PDF through logging; without a handler Python would print it under the console.
+logging.getLogger("pypdf").addHandler(logging.NullHandler())
 
 RECEIPT: dict[str, Any] = {
     "total_amount": {"value": 42.5, "confidence": 0.99},
@@ -23,6 +34,33 @@ RECEIPT: dict[str, Any] = {
     "locale": {"language": "fr", "country": "FR", "currency": "EUR", "confidence": 0.96},
     "taxes": [{"value": 3.86, "rate": 10.0, "base": 38.64, "code": "TVA", "confidence": 0.94}],
 }
+
+
+def _file_kind(document: bytes) -> str | None:
+    """"pdf" or "image" from the file's first bytes, as Mindee sniffs them; None for any other kind of file."""
+    if document.startswith(b"%PDF-"):
+        return "pdf"
+    if document.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")):
+        return "image"
+    if document[:4] == b"RIFF" and document[8:12] == b"WEBP":
+        return "image"
+    if document[4:8] == b"ftyp" and document[8:12] in HEIC_BRANDS:
+        return "image"
+    return None
+
+
+def _pdf_problem(document: bytes) -> str | None:
+    """Why Mindee would not process this PDF (unreadable, password-protected, too many pages); None when it would."""
+    try:
+        reader = PdfReader(io.BytesIO(document))
+        if reader.is_encrypted:
+            return "PDF files cannot be password-protected."
+        pages = len(reader.pages)
+    except Exception:  # noqa: BLE001 - pypdf raises many kinds of error on a damaged PDF; each means unreadable
+        return "The PDF file is corrupted or invalid and cannot be read."
+    if pages > MAX_PAGES:
+        return f"Maximum pdf pages is {MAX_PAGES}; this one has {pages}."
+    return None
 
 
 def _multipart_file(request: Request, field: str) -> bytes | None:
@@ -74,9 +112,9 @@ class MindeeEmulator(Emulator):
         if document is None:
             return self._v1_error(400, "BadRequest", "Invalid fields in form",
                                   {"document": ["Missing data for required field."]})
-        if not document.startswith(FILE_MAGIC):
-            return self._v1_error(400, "BadRequest", "Invalid fields in form",
-                                  {"document": ["File type not allowed. Must be a JPEG, PNG, WEBP, TIFF, HEIC or PDF."]})
+        refusal = self._refusal(document)
+        if refusal is not None:
+            return refusal
         prediction = copy.deepcopy(self.receipt)
         return Response.json({
             "api_request": {"error": {}, "resources": ["document"], "status": "success", "status_code": 201,
@@ -86,6 +124,22 @@ class MindeeEmulator(Emulator):
                                        "prediction": prediction,
                                        "pages": [{"id": 0, "orientation": {"value": 0}, "prediction": prediction}]}},
         }, 201)
+
+    def _refusal(self, document: bytes) -> Response | None:
+        """What Mindee answers for a file it will not read: empty, too large, not a PDF or an image, a bad PDF."""
+        if not document:
+            return self._v1_error(400, "BadRequest", "Invalid fields in form", {"document": ["File is empty."]})
+        if len(document) > MAX_FILE_BYTES:
+            return self._v1_error(413, "FileTooLarge", "Maximum file size reached.",
+                                  f"Max file size is {MAX_FILE_BYTES // 2**20} MB; this file is {len(document)} bytes.")
+        kind = _file_kind(document)
+        if kind is None:
+            return self._v1_error(400, "BadRequest", "Invalid fields in form",
+                                  {"document": [f"File type not allowed. {FILE_TYPES}"]})
+        problem = _pdf_problem(document) if kind == "pdf" else None
+        if problem is not None:
+            return self._v1_error(400, "BadRequest", "Invalid fields in form", {"document": [problem]})
+        return None
 
     def search_models(self, request: Request) -> Response:
         if self.wrong_credentials or request.header("authorization") != self.api_key:

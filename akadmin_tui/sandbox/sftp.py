@@ -11,10 +11,12 @@ import asyncssh
 
 from .loopback import HOST, LoopbackServer
 
-FAULTS = ("none", "down")  # what `set_fault` accepts; None means "none"
+# What `set_fault` accepts (None means "none"), as real servers fail: "auth" refuses every login, "read_only"
+# every write (SSH_FX_PERMISSION_DENIED), "drop" cuts the connection at the first write, "down" stops listening.
+FAULTS = ("none", "auth", "read_only", "drop", "down")
 # SFTP open flags that change the file: a read-only server refuses them.
 _WRITING = asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT | asyncssh.FXF_TRUNC
-_READ_ONLY = "read-only server: permission denied"
+_PERMISSION_DENIED = "Permission denied"  # the status text OpenSSH's sftp-server sends
 
 
 def _public(key: asyncssh.SSHKey | str | bytes) -> asyncssh.SSHKey:
@@ -32,8 +34,12 @@ class _Sftp(asyncssh.SFTPServer):
         self._sandbox = sandbox
 
     def _refuse_writes(self) -> None:
-        if self._sandbox.read_only:
-            raise asyncssh.SFTPPermissionDenied(_READ_ONLY)
+        if self._sandbox.fault == "drop":
+            # The link breaks in the middle of a transfer: no answer, the TCP connection just goes.
+            self.connection.abort()
+            raise asyncssh.SFTPConnectionLost("connection dropped by the sandbox")
+        if self._sandbox.read_only or self._sandbox.fault == "read_only":
+            raise asyncssh.SFTPPermissionDenied(_PERMISSION_DENIED)
 
     def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
         if pflags & _WRITING:
@@ -100,14 +106,16 @@ class _Server(asyncssh.SSHServer):
 
     def validate_password(self, username: str, password: str) -> bool:
         expected = self._sandbox.password or ""
-        return username == self._sandbox.user and compare_digest(password.encode(), expected.encode())
+        right = username == self._sandbox.user and compare_digest(password.encode(), expected.encode())
+        return right and self._sandbox.fault != "auth"
 
     def public_key_auth_supported(self) -> bool:
         return self._sandbox.authorized_key is not None
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
         allowed = self._sandbox.authorized_key
-        return username == self._sandbox.user and allowed is not None and key.public_data == allowed.public_data
+        right = username == self._sandbox.user and allowed is not None and key.public_data == allowed.public_data
+        return right and self._sandbox.fault != "auth"
 
 
 class SftpSandbox(LoopbackServer):
@@ -123,7 +131,7 @@ class SftpSandbox(LoopbackServer):
         self.password = password
         self.authorized_key = _public(authorized_key) if authorized_key is not None else None
         self.root = Path(root)
-        self.read_only = False  # when True, every write is refused with "permission denied"
+        self.read_only = False  # when True, every write is refused with "permission denied" (as the fault)
         self.host_key = asyncssh.generate_private_key("ssh-ed25519")
         self._fault: str | None = None
         self._port = 0
@@ -138,7 +146,7 @@ class SftpSandbox(LoopbackServer):
         return self.host_key.get_fingerprint("sha256")
 
     def set_fault(self, fault: str | None) -> None:
-        """Switch a fault on ("none" or None switches it off); "down" stops listening, leaving it listens again."""
+        """Switch a fault of FAULTS on ("none" or None switches it off); "down" stops listening, leaving it listens again."""
         was_down = self._switch_fault(fault)
         if self._fault == "down" and self._loop is not None:
             self._call(self._halt())

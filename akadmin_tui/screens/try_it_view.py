@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.widgets import Input
 
 from ..connectors.try_its import TRY_ITS, TryFailed, run_try
 from ..widgets.try_panel import TryPanel
@@ -17,6 +18,13 @@ class TryItView(SectionView):
         yield from super().compose_panels()
         try_it = TRY_ITS[self.section.id]
         yield TryPanel(try_it.title, try_it.prompts, id="try-panel")
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        # The panel's own inputs, filled with what the try offers by default (the OCR's sample receipt).
+        defaults = TRY_ITS[self.section.id].defaults
+        for field, value in zip(self.query_one(TryPanel).query(Input), defaults, strict=False):
+            field.value = value
 
     @on(TryPanel.Requested)
     def _try_requested(self, event: TryPanel.Requested) -> None:

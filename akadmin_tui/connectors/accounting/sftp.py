@@ -275,11 +275,21 @@ async def _probe_file(probe: Probe, sftp: asyncssh.SFTPClient, account: SftpAcco
             diagnosis = (sftp_failure(error, account, f"writing or removing {path}") +
                          f" If {path} is left on the server, remove it by hand.")
         else:
-            diagnosis = (sftp_failure(error, account, f"writing in {folder}") + " Deliveries write files there: "
-                         f"ask the server's administrator to give {account.username} write rights on {folder}.")
+            diagnosis = sftp_failure(error, account, f"writing in {folder}") + _probe_advice(error, account, folder)
         probe.failed(PROBE_STEP, diagnosis, request=request, duration_ms=_ms(started))
         return
     probe.passed(PROBE_STEP, f"wrote and removed {path}", request=request, duration_ms=_ms(started))
+
+
+def _probe_advice(error: BaseException, account: SftpAccount, folder: str) -> str:
+    """What to do when the probe file could not be written: rights only when the server refused them."""
+    if not is_transient(error):
+        return (f" Deliveries write files there: ask the server's administrator to give {account.username} write "
+                f"rights on {folder}.")
+    if isinstance(error, (asyncssh.SFTPNoSpaceOnFilesystem, asyncssh.SFTPQuotaExceeded)):
+        return ""  # the diagnosis already says who frees space
+    return (" Connect again: a broken connection may pass; when it breaks at every try, the server or a firewall "
+            "cuts the sessions (ask its administrator).")
 
 
 # --- Delivery ----------------------------------------------------------------------------------------
