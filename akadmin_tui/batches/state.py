@@ -122,8 +122,9 @@ class StateStore:
         return LastPass(row[0], dt.datetime.fromisoformat(row[1])) if row else None
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close the connection, once no thread is in a query (closing under a running statement can crash)."""
+        with self._lock:
+            self._db.close()
 
 
 def open_state(config: ConfigFile) -> StateStore:
