@@ -78,6 +78,41 @@ def outcome_text(last: RunRow | None) -> str:
     return f"{last.outcome} {local_time(last.started_at, short=True)}"
 
 
+def clip(text: str, width: int) -> str:
+    """`text` cut to `width` characters, an ellipsis marking the cut."""
+    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+
+
+def _share(natural: dict[str, int], keys: list[str], budget: int, least: int) -> dict[str, int]:
+    """Widths for `keys` within `budget` cells: the narrow ones keep their width, the others share the rest."""
+    widths: dict[str, int] = {}
+    pending = sorted(keys, key=lambda key: natural[key])
+    while pending and natural[pending[0]] <= budget // len(pending):
+        key = pending.pop(0)
+        widths[key] = natural[key]
+        budget -= natural[key]
+    for key in pending:
+        widths[key] = max(least, budget // len(pending))
+    return widths
+
+
+def fit_widths(natural: dict[str, int], tiers: tuple[tuple[str, ...], ...], available: int, *, padding: int = 2,
+               least: int = 8) -> dict[str, int]:
+    """Column widths that fit `available` cells, each column taking `padding` more.
+
+    The columns of the first tier give way first (down to `least`), then those of the next; the others keep their
+    natural width. Too narrow even then: every column of the tiers at `least` (the table scrolls sideways).
+    """
+    widths = dict(natural)
+    for tier in tiers:
+        keys = [key for key in tier if key in widths]
+        excess = sum(widths.values()) + padding * len(widths) - available
+        if excess <= 0 or not keys:
+            break
+        widths |= _share(natural, keys, sum(widths[key] for key in keys) - excess, least)
+    return widths
+
+
 # The views read the run history and the pauses through this module.
-__all__ = ["RUNS_PAGE", "LogLine", "RunRow", "counts_text", "duration_text", "last_runs", "list_runs", "local_time",
-           "next_run_text", "outcome_text", "paused_codes", "run_codes", "run_log", "run_row"]
+__all__ = ["RUNS_PAGE", "LogLine", "RunRow", "clip", "counts_text", "duration_text", "fit_widths", "last_runs",
+           "list_runs", "local_time", "next_run_text", "outcome_text", "paused_codes", "run_codes", "run_log", "run_row"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import ContentSwitcher, DataTable, Static
 
 from ..batches.catalog import BUILTIN_TEMPLATES, batch_specs
@@ -20,9 +21,9 @@ from ..settings import schema
 from ..settings.editor import ChangeRefused
 from ..settings.schedules import Schedule
 from ..settings.store import SaveError
-from ..widgets.batch_form import BatchForm
+from ..widgets.batch_form import BatchForm, reachable_key
 from ..widgets.record_form import RecordForm
-from .batch_data import last_runs, next_run_text, outcome_text, paused_codes
+from .batch_data import clip, fit_widths, last_runs, next_run_text, outcome_text, paused_codes
 from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
 from .host_link import HostLink
 
@@ -30,14 +31,11 @@ SECTION = schema.BATCHES
 # What tells how a batch is doing comes first; the template is last (the table scrolls sideways when narrow).
 COLUMNS = (("Code", "code"), ("Label", "label"), ("Schedule", "schedule"), ("Next run", "next"),
            ("Last run", "last"), ("Template", "template"))
-LABEL_WIDTH = 20
-SCHEDULE_WIDTH = 18
+# The columns cut (with …) so the table fits its width, the template first (the form shows it): the selected row
+# is shown in full above its form.
+GIVE_WAY = (("template",), ("label", "schedule"))
 BUILTIN_HOMES = {"RecuperationSignaturesUniversign": "Third-party interfaces > Electronic signature",
                  "RecuperationRelevesAkuiteoConnect": "Third-party interfaces > Akuiteo Connect"}
-
-
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 class BatchesView(FilteredRecordView, inherit_bindings=False):
@@ -52,8 +50,8 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         Binding("ctrl+n", "new_record", "New", tooltip="Create a batch: code and template first", id="akadmin.new"),
         Binding("f8", "delete_record", "Delete", tooltip="Delete the batch (asks first); its runs stay",
                 id="akadmin.delete"),
-        Binding("f5", "run_now", "Run now", tooltip="Run the batch now with its saved values", id="akadmin.run-now"),
-        Binding("p", "toggle_pause", "Pause/resume", tooltip="Pause or resume the batch's schedule",
+        Binding("f5", "run_now", "Run", tooltip="Run the batch now with its saved values", id="akadmin.run-now"),
+        Binding("p", "toggle_pause", "Pause", tooltip="Pause or resume the batch's schedule",
                 id="akadmin.pause"),
         Binding("c,ctrl+x", "cancel_run", "Cancel run", tooltip="Stop the running batch (asks first)",
                 id="akadmin.cancel-run"),
@@ -66,6 +64,9 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         super().__init__(editor, section, id=id)
         self._specs: dict[str, BatchSpec] = {}
         self._dirty: set[str] = set()
+        self._cells: dict[str, tuple[str, ...]] = {}  # each row's full text, by code
+        self._widths: dict[str, int] = {}  # the width each column is cut to
+        self._binding_state: tuple[object, ...] | None = None
 
     @property
     def link(self) -> HostLink | None:
@@ -106,10 +107,56 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         return getattr(self.app, "state", None)
 
     def _row_cells(self, spec: BatchSpec, paused: set[str], last) -> tuple[str, ...]:
-        schedule = _clip(spec.schedule.describe() + (" (task)" if spec.builtin else ""), SCHEDULE_WIDTH)
-        label = _clip(spec.label, LABEL_WIDTH)
-        return (spec.code, label, schedule, next_run_text(self.link, spec, paused, last), outcome_text(last),
+        schedule = spec.schedule.describe() + (" (task)" if spec.builtin else "")
+        return (spec.code, spec.label, schedule, next_run_text(self.link, spec, paused, last), outcome_text(last),
                 spec.template)
+
+    def _fitted_widths(self) -> dict[str, int]:
+        """Each column's width so the table fits the view: the label, schedule and template give way."""
+        natural = {key: max([len(label)] + [len(cells[index]) for cells in self._cells.values()])
+                   for index, (label, key) in enumerate(COLUMNS)}
+        table = self.query_one("#batch-table", DataTable)
+        available = table.scrollable_content_region.width or self.size.width
+        return fit_widths(natural, GIVE_WAY, available, padding=2 * table.cell_padding)
+
+    def _shown_cells(self, cells: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(clip(text, self._widths.get(key, len(text))) for text, (_, key) in zip(cells, COLUMNS, strict=True))
+
+    def _set_columns(self) -> None:
+        """Give the table's columns the widths that fit (rebuilding it empty)."""
+        self._widths = self._fitted_widths()
+        table = self.query_one("#batch-table", DataTable)
+        table.clear(columns=True)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key, width=self._widths[key])
+
+    def on_resize(self, event: events.Resize) -> None:
+        # The table's width is known once laid out: fit its columns to it then, and again when it changes.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self._cells and self._fitted_widths() != self._widths:
+            self.reload()
+
+    def summary(self, code: str) -> Content:
+        """The selected row in full: what the table's cut cells say."""
+        cells = dict(zip((key for _, key in COLUMNS), self._cells.get(code, ()), strict=True))
+        if not cells:
+            return Content(code)
+        parts: list[Content | str | tuple[str, str]] = [(code, "bold"), "  ", cells["label"], "\n"]
+        for label, key in COLUMNS[2:]:
+            parts += [(label, "dim"), " ", cells[key], "   "]
+        return Content.assemble(*parts[:-1])
+
+    def _show_summary(self) -> None:
+        code = self._current
+        if code is None:
+            return
+        spec = self._specs.get(code)
+        if spec is not None and spec.builtin:
+            self.query_one("#builtin-card", Static).update(self._builtin_text(spec))
+        elif self.form is not None and self.form.is_mounted:
+            self.form.show_summary(self.summary(code))
 
     def reload(self, select: str | None = None) -> None:
         """Rebuild the table from the saved batches (and new ones being written) and show the selected one."""
@@ -117,7 +164,9 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         state = self._state()
         paused = paused_codes(state) if state is not None else set()
         last = last_runs(state) if state is not None else {}
-        rows = {code: self._row_cells(spec, paused, last.get(code)) for code, spec in self._specs.items()}
+        self._cells = {code: self._row_cells(spec, paused, last.get(code)) for code, spec in self._specs.items()}
+        self._set_columns()
+        rows = {code: self._shown_cells(cells) for code, cells in self._cells.items()}
         codes = list(self._specs)
         # By default the first configured batch, rather than a built-in task listed above it.
         first = next((c for c, spec in self._specs.items() if not spec.builtin), codes[0] if codes else None)
@@ -131,9 +180,14 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         last = last_runs(state) if state is not None else {}
         for code, spec in self._specs.items():
             if codes is None or code in codes:
-                cells = self._row_cells(spec, paused, last.get(code))
-                table.update_cell(code, "next", cells[3])
-                table.update_cell(code, "last", cells[4])
+                self._cells[code] = self._row_cells(spec, paused, last.get(code))
+                shown = self._shown_cells(self._cells[code])
+                table.update_cell(code, "next", shown[3])
+                table.update_cell(code, "last", shown[4])
+        if self._current in self._specs and (codes is None or self._current in codes):
+            self._show_summary()
+        # A longer text (running 45%, failed …) may need the columns fitted again.
+        self.call_after_refresh(self._refit)
 
     def _catch_up(self) -> None:
         if self._dirty:
@@ -179,18 +233,55 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
             return None
         card.display = False
         switcher.display = True
-        return self._show_form(record_key)
+        form = self._show_form(record_key)
+        if form.is_mounted:
+            form.show_summary(self.summary(record_key))
+        return form
+
+    @on(RecordForm.Ready)
+    def _summary_when_ready(self, event: RecordForm.Ready) -> None:
+        if event.form is self.form:
+            self._show_summary()
+
+    def _show_form(self, record_key: str) -> BatchForm:
+        """Show the batch's form: its own when it has one, else a form holding no unsaved edit, loaded with it.
+
+        Mounting a new form (about 400 widgets) takes ~0.5 s; loading values into one already there a few ms.
+        A form with unsaved edits (or a new batch's) stays as it is, for when the cursor comes back.
+        """
+        spare = None
+        if record_key not in self._forms and record_key not in self._drafts:
+            forms = sorted(self._forms.items(), key=lambda item: item[1] is not self.form)  # the shown one first
+            spare = next(((key, form) for key, form in forms if isinstance(form, BatchForm) and form.is_mounted
+                          and form.rows and key not in self._drafts and not form.modified_rows()), None)
+        if spare is None:
+            form = super()._show_form(record_key)
+            assert isinstance(form, BatchForm)
+            return form
+        old_key, form = spare
+        del self._forms[old_key]
+        self._forms[record_key] = form
+        form.load_record(record_key)
+        self.query_one("#forms", ContentSwitcher).current = form.id
+        return form
 
     def _draft_values(self, key: str) -> dict[str, Any]:
         return {"template": self._drafts[key]}
 
-    @staticmethod
-    def _builtin_text(spec: BatchSpec) -> str:
+    def _key_hints(self) -> str:
+        """What F5, p and h do here, each named by the key that works from where the focus is."""
+        hints = [f"{key} {what}" for action, what in (("run_now", "runs it now"), ("toggle_pause",
+                                                       "pauses or resumes it"), ("open_runs", "shows its runs"))
+                 if (key := reachable_key(self, action)) is not None]
+        return ", ".join(hints) + "." if hints else ""
+
+    def _builtin_text(self, spec: BatchSpec) -> Content:
         home = BUILTIN_HOMES.get(spec.template, "its interface")
         first = f", first run {spec.first_delay_s} s after the host starts" if spec.first_delay_s is not None else ""
-        return (f"{spec.code} — {spec.label}\n{BUILTIN_TEMPLATES.get(spec.template, spec.template)}.\n\n"
-                f"A scheduled task of {home}: it runs {spec.schedule.describe()}{first}. Its schedule is set in "
-                "that interface, not here. F5 runs it now, p pauses or resumes it, h shows its runs.")
+        return Content.assemble(self.summary(spec.code), "\n\n",
+                                f"{BUILTIN_TEMPLATES.get(spec.template, spec.template)}.\n"
+                                f"A scheduled task of {home}: it runs {spec.schedule.describe()}{first}. Its schedule "
+                                f"is set in that interface, not here. {self._key_hints()}".rstrip())
 
     @on(RecordForm.Saved)
     def _batch_saved(self, event: RecordForm.Saved) -> None:
@@ -223,7 +314,9 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         if code in self._drafts:
             question = f"Discard the new batch {code}? What was typed in its form is lost."
         elif self.link is not None and self.link.host is not None and code in self.link.host.running:
-            self.app.notify(f"{code} is running: cancel it first (c).", title="Not deleted", severity="error")
+            key = reachable_key(self, "cancel_run")
+            self.app.notify(f"{code} is running: cancel it first" + (f" ({key})." if key else "."),
+                            title="Not deleted", severity="error")
             return
         else:
             question = f"Delete batch {code}? Its settings are discarded; its runs and logs stay in the history."
@@ -264,7 +357,9 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
             return
         unsaved = len(self.form.modified_rows()) if self.form is not None else 0
         note = f" with the saved values ({unsaved} field(s) not saved)" if unsaved else ""
-        self.app.notify(f"{code} started{note}. h shows its log.", timeout=3)
+        # Named as it works from the focus: from a field, `h` would type into it.
+        key = reachable_key(self, "open_runs")
+        self.app.notify(f"{code} started{note}." + (f" {key} shows its log." if key else ""), timeout=3)
         self.refresh_bindings()
 
     def action_toggle_pause(self) -> None:
@@ -295,13 +390,22 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         if self._current is not None and self._current not in self._drafts:
             self.screen.open_runs(self._current)
 
+    def refresh_bindings(self) -> None:
+        # The footer rebuilds itself at each refresh (a frame of layout): moving between two batches whose
+        # actions are the same need not make it.
+        state = (self._current is None, self.app.focused,
+                 *(self.check_action(binding.action, ()) for _, binding in self._bindings))
+        if state != self._binding_state:
+            self._binding_state = state
+            super().refresh_bindings()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         code = self._current
         spec = self._specs.get(code) if code is not None else None
         host = self._host()
         saved = spec is not None and code not in self._drafts
         if action in FORM_ACTIONS:
-            return self.form is not None
+            return self.form is not None and not self.editor.read_only
         if action == "new_record":
             return not self.editor.read_only
         if action == "delete_record":

@@ -15,7 +15,8 @@ from .section_view import SectionView
 def form_bindings(noun: str) -> list[Binding]:
     """The save and revert keys of a record form, the new record's creation named after `noun`."""
     return [
-        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field", id="akadmin.save"),
+        # F2 is the save these forms need (a new record is created whole); ctrl+s works, out of a footer that must fit.
+        Binding("ctrl+s", "save_field", "Save", tooltip="Save the focused field", show=False, id="akadmin.save"),
         Binding("f2", "save_all", "Save all", tooltip=f"Save the {noun} (a new one is created)", id="akadmin.save-all"),
         Binding("ctrl+r", "revert_field", "Revert", show=False, id="akadmin.revert"),
         Binding("f3", "revert_all", "Revert all", show=False, id="akadmin.revert-all"),

@@ -12,6 +12,12 @@ _EVERY = re.compile(r"^every\s+([0-9]+)\s*(s|m|h|d)$", re.IGNORECASE)
 _UNIT_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 MIN_INTERVAL_S = 60
 MAX_INTERVAL_S = 31 * 86400
+# The zone cron expressions are read in: the host plans every job in UTC (AsyncIOScheduler(timezone=UTC) and
+# Schedule.trigger() in batches/host.py), whatever the server's own time zone.
+PLAN_ZONE = dt.UTC
+PLAN_ZONE_NAME = "UTC"
+# A cron with no fire time this far ahead never fires (31 February); 8 years covers 29 February across 2100.
+NEVER_HORIZON_YEARS = 8
 
 
 class ScheduleError(ValueError):
@@ -41,8 +47,8 @@ class Schedule:
         return f"cron {self.cron}" if self.cron else "on demand"
 
     def trigger(self, timezone: dt.tzinfo | None = None) -> CronTrigger | None:
-        """The cron trigger (None for intervals and on-demand batches)."""
-        return _cron_trigger(self.cron, timezone or dt.UTC) if self.cron else None
+        """The cron trigger, read in the planning zone unless told (None for intervals and on-demand batches)."""
+        return _cron_trigger(self.cron, timezone or PLAN_ZONE) if self.cron else None
 
     def next_after(self, moment: dt.datetime, anchor: dt.datetime | None = None) -> dt.datetime | None:
         """The first fire time strictly after `moment` (intervals count from `anchor`, else from `moment`)."""
@@ -52,7 +58,8 @@ class Schedule:
                 return (anchor if anchor is not None else moment + step)
             periods = int((moment - anchor) / step) + 1
             return anchor + periods * step
-        trigger = self.trigger(moment.tzinfo)
+        # In the zone the host plans in, whatever zone `moment` carries: the hint must match what the host does.
+        trigger = self.trigger()
         if trigger is None:
             return None
         return trigger.get_next_fire_time(None, moment + dt.timedelta(microseconds=1))
@@ -87,18 +94,25 @@ def _standard_days(field: str) -> str:
     return ",".join(dict.fromkeys(names))
 
 
-def _cron_trigger(expression: str, timezone: dt.tzinfo) -> CronTrigger:
+def _cron_trigger(expression: str, timezone: dt.tzinfo, end: dt.datetime | None = None) -> CronTrigger:
     minute, hour, day, month, days = expression.split(" ")
     return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_standard_days(days),
-                       timezone=timezone)
+                       timezone=timezone, end_date=end)
+
+
+def _never_fires(expression: str, now: dt.datetime) -> bool:
+    """True when the cron has no fire time within the horizon (searched up to it only: past it is slow)."""
+    end = now + dt.timedelta(days=366 * NEVER_HORIZON_YEARS)
+    return _cron_trigger(expression, PLAN_ZONE, end).get_next_fire_time(None, now) is None
 
 
 EXPECTED = ("'every N' with s, m, h or d (e.g. every 6h, every 900s), a five-field cron expression "
-            "(e.g. 0 6 * * 1-5 for 6:00 on weekdays), or empty to run only on demand")
+            f"read in {PLAN_ZONE_NAME} (e.g. 0 6 * * 1-5 for 6:00 {PLAN_ZONE_NAME} on weekdays), or empty to run only "
+            "on demand")
 
 
-def parse_schedule(text: str) -> Schedule:
-    """Read a schedule, or raise ScheduleError saying what is expected."""
+def parse_schedule(text: str, now: dt.datetime | None = None) -> Schedule:
+    """Read a schedule, or raise ScheduleError saying what is expected (a cron must fire after `now`)."""
     cleaned = " ".join(text.split())
     if not cleaned:
         return Schedule("")
@@ -111,9 +125,13 @@ def parse_schedule(text: str) -> Schedule:
     if len(cleaned.split(" ")) != 5:
         raise ScheduleError(f"{EXPECTED}; got {cleaned!r}")
     try:
-        _cron_trigger(cleaned, dt.UTC)
+        never = _never_fires(cleaned, now or dt.datetime.now(PLAN_ZONE))
     except ValueError as error:
         raise ScheduleError(f"a valid cron expression ({error}); got {cleaned!r}") from None
+    if never:
+        raise ScheduleError(f"a cron expression that fires: {cleaned!r} never fires (no time matches it in the next "
+                            f"{NEVER_HORIZON_YEARS} years; a day its month does not have, such as 31 February?); "
+                            "leave it empty to run the batch only by hand")
     return Schedule(cleaned, cron=cleaned)
 
 

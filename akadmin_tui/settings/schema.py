@@ -733,8 +733,8 @@ BATCHES = Section(
               choices=tuple(TEMPLATES), required=True),
         Field("schedule", "Schedule", Kind.TEXT, "",
               "When the batch runs on its own: 'every 6h', 'every 900s', 'every 1d', or a five-field cron "
-              "expression such as '0 6 * * 1-5' (6:00 on weekdays, server time zone UTC). Empty: only when "
-              "started by hand.", example="every 1h", check=schedule_problem),
+              "expression such as '0 6 * * 1-5' (6:00 UTC on weekdays: cron times are read in UTC, whatever the "
+              "server's time zone). Empty: only when started by hand.", example="every 1h", check=schedule_problem),
         *PARAMETERS.values(),
     ),
     rules=(custom("the template's required parameters", (), parameter_problems),),

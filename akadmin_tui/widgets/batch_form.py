@@ -9,12 +9,14 @@ from typing import Any
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Label, Static
 
 from ..settings import schema
 from ..settings.batch_params import PARAMETERS, TEMPLATES, Template, type_name
 from ..settings.fields import Field
-from ..settings.schedules import ScheduleError, parse_schedule
+from ..settings.schedules import PLAN_ZONE, PLAN_ZONE_NAME, ScheduleError, parse_schedule
 from .field_row import MODIFIED_MARK, FieldRow
 from .filtered_record_form import FilteredRecordForm
 
@@ -53,20 +55,68 @@ def template_of(name: Any) -> Template | None:
     return TEMPLATES.get(str(name or ""))
 
 
+def key_name(key: str) -> str:
+    """A key as the hints write it: F5, Escape, ctrl+x, h."""
+    if key.startswith("f") and key[1:].isdigit():
+        return key.upper()
+    return {"escape": "Escape", "enter": "Enter", "tab": "Tab"}.get(key, key)
+
+
+def reachable_key(widget: Widget, action: str, back_action: str = "cancel_or_back") -> str | None:
+    """The key that runs `widget`'s `action` from where the focus is, e.g. 'h', or 'Escape, then h' from a field.
+
+    Read from the screen's active bindings, as the footer is: a key the focused widget types (a letter in an
+    Input) or binds itself (ctrl+x cuts in an Input) is not named. None when the action is not available.
+    """
+    def keys_for(name: str, bindings) -> list[str]:
+        return [key for key, bound in bindings if bound.action == name]
+
+    active = [(key, found.binding) for key, found in widget.screen.active_bindings.items()
+              if found.node is widget and found.enabled]
+    here = keys_for(action, active)
+    if here:
+        return key_name(here[0])
+    # Where the focus is, the key types text: the widget's own keys (as the keymap set them) work once
+    # Escape has put the focus back on the table.
+    own = widget._bindings.copy()
+    keymap = getattr(widget.app, "_keymap", None)  # the keymap the console applied (ui.toml)
+    if keymap:
+        own.apply_keymap(keymap)
+    declared, back = keys_for(action, own), keys_for(back_action, own)
+    if not declared or not widget.check_action(action, ()):
+        return None
+    return f"{key_name(back[0])}, then {key_name(declared[0])}" if back else key_name(declared[0])
+
+
+def _when(moment: dt.datetime) -> str:
+    """A fire time in the planning zone, and in the server's local time when that differs."""
+    planned = moment.astimezone(PLAN_ZONE)
+    text = f"{planned:%Y-%m-%d %H:%M} {PLAN_ZONE_NAME}"
+    local = moment.astimezone()
+    if local.utcoffset() != planned.utcoffset():
+        text += f" ({local:%Y-%m-%d %H:%M} local time)"
+    return text
+
+
 def next_fire_text(schedule_text: str, now: dt.datetime | None = None, planned: dt.datetime | None = None,
-                   paused: bool = False) -> str:
-    """What the schedule means and when it fires next, in local time (`planned`: what the host has planned)."""
+                   paused: bool = False, resume_key: str | None = "p") -> str:
+    """What the schedule means and when it fires next (`planned`: what the host has planned).
+
+    Cron times are read in the planning zone (UTC): the hint says so, as the field's help does.
+    `resume_key`: the key that resumes a paused schedule from where the focus is (None: do not name one).
+    """
     try:
-        schedule = parse_schedule(schedule_text)
+        schedule = parse_schedule(schedule_text, now)
     except ScheduleError as error:
         return f"Not a schedule: {error}"
     if schedule.on_demand:
         return "Runs only when started by hand (F5)."
+    described = schedule.describe() + (f", read in {PLAN_ZONE_NAME}" if schedule.cron else "")
     if paused:
-        return f"{schedule.describe()}: paused (p resumes it; F5 still runs it)."
+        resume = f"{resume_key} resumes it; " if resume_key else ""
+        return f"{described}: paused ({resume}F5 still runs it)."
     moment = planned or schedule.next_after(now or dt.datetime.now(dt.UTC))
-    when = moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else "never"
-    return f"{schedule.describe()}: next fire time {when} (local time)."
+    return f"{described}: next fire time {_when(moment) if moment else 'none'}."
 
 
 class BatchForm(FilteredRecordForm):
@@ -76,9 +126,14 @@ class BatchForm(FilteredRecordForm):
     RECORD_NOUN = "batch"
     FILTERED_ROW = ParameterRow
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._paused = False
+
     def compose(self) -> ComposeResult:
         read_only = self.editor.read_only
-        yield Static(f"Code  {self.record_key}", classes="batch-code", markup=False)
+        # The selected row of the table in full (its cells are clipped to fit); the view fills it in.
+        yield Static(str(self.record_key), classes="batch-code batch-summary", markup=False)
         for field in SECTION.fields:
             if field.key in PARAMETERS:
                 continue
@@ -98,6 +153,22 @@ class BatchForm(FilteredRecordForm):
         self.show_next_fire()
         super().on_mount()
 
+    def show_summary(self, summary: Content | str) -> None:
+        """Show the selected batch's row in full above its fields."""
+        self.query_one(".batch-summary", Static).update(summary)
+
+    def load_record(self, record_key: str) -> None:
+        """Show another saved batch in this form, reusing its widgets (mounting a new form takes ~0.5 s)."""
+        values = self.editor.values(self.section, record_key)
+        self.record_key, self._initial = record_key, values
+        for row in self.rows:
+            row.saved = values.get(row.key)
+            row.set_value(row.saved)
+        self.show_summary(str(record_key))
+        self.show_template()
+        self.show_next_fire()
+        self.refresh_problems()
+
     @property
     def template(self) -> Template | None:
         """The template chosen in the form (saved or not)."""
@@ -111,6 +182,11 @@ class BatchForm(FilteredRecordForm):
         """Show only the chosen template's parameters, flagging the required ones."""
         self._show_used_rows()
 
+    def _resume_key(self) -> str | None:
+        """The key that resumes the schedule from where the focus is, as the view binds it."""
+        view = next((node for node in self.ancestors if hasattr(node, "action_toggle_pause")), None)
+        return reachable_key(view, "toggle_pause") if isinstance(view, Widget) else None
+
     def show_next_fire(self) -> None:
         """Under the schedule: what it means and its next fire time."""
         row = self.row("schedule")
@@ -120,10 +196,30 @@ class BatchForm(FilteredRecordForm):
         if host is not None and not row.modified:
             # The saved schedule: what the host planned (an interval counts from the last run).
             planned, paused = host.next_run(str(self.record_key)), host.is_paused(str(self.record_key))
+        self._paused = paused
         # The batches' clock (fixed in snapshots), else the wall clock.
         clock = link.now if link is not None else None
-        text = next_fire_text(row.raw_text(), clock() if clock is not None else None, planned, paused)
+        text = next_fire_text(row.raw_text(), clock() if clock is not None else None, planned, paused,
+                              self._resume_key() if paused else None)
         self.query_one(".schedule-next", Static).update(text)
+
+    def _focus_moved(self) -> None:
+        # Whether `p` resumes or types into a field depends on the focus: the paused hint follows it.
+        if self._paused and self.is_mounted:
+            self.call_after_refresh(self.show_next_fire)
+
+    def on_descendant_focus(self) -> None:
+        self._focus_moved()
+
+    def on_descendant_blur(self) -> None:
+        self._focus_moved()
+
+    def revert(self, rows: list[FieldRow] | None = None) -> int:
+        # A reverted value is put back without a Changed message: the template's rows and the hint follow here.
+        count = super().revert(rows)
+        self.show_template()
+        self.show_next_fire()
+        return count
 
     @on(FieldRow.Changed)
     def _follow_template_and_schedule(self, event: FieldRow.Changed) -> None:

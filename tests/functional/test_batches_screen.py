@@ -1,0 +1,60 @@
+"""Batches: hints name keys that work where the focus is, a cron that never fires is refused, rows are readable."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from akadmin_tui.settings.schedules import ScheduleError, parse_schedule
+from tests.waiting import wait_for_focus, wait_until
+
+from .conftest import SIZE
+from .test_batches_console import (
+    add_batch,
+    console,
+    no_mail,  # noqa: F401  (a fixture, used by name)
+    open_batches,
+    select_batch,
+)
+
+
+async def test_the_started_hint_names_a_key_that_works_from_the_form(demo_path: Path, notes, no_mail) -> None:  # noqa: F811
+    add_batch(demo_path, "CHK1")
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        view.form.row("BATCH_MAIL").editor.focus()
+        await wait_for_focus(pilot, "Input")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: any("CHK1 started" in note for note in notes), what="the started notice")
+        started = next(note for note in notes if "CHK1 started" in note)
+        # From a field, a bare letter types into it: the hint names Escape first (or no letter at all).
+        assert "Escape, then h shows its log" in started or " h shows its log" not in started, started
+        assert isinstance(app.focused, Input)
+
+
+@pytest.mark.parametrize("cron", ["0 6 31 2 *", "0 0 30 2 *", "0 6 31 4,6,9,11 *"])
+def test_a_cron_that_never_fires_is_refused(cron: str) -> None:
+    with pytest.raises(ScheduleError, match="never fires"):
+        parse_schedule(cron, now=dt.datetime(2026, 12, 4, tzinfo=dt.UTC))
+
+
+def test_a_cron_of_29_february_still_fires() -> None:
+    assert parse_schedule("0 6 29 2 *", now=dt.datetime(2026, 12, 4, tzinfo=dt.UTC)).cron == "0 6 29 2 *"
+
+
+async def test_cells_cut_in_the_table_are_shown_whole_above_the_form(demo_path: Path) -> None:
+    add_batch(demo_path, "CHK1", label="Statuses of the invoices sent to CHORUS PRO for every company")
+    app = console(demo_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        await wait_until(pilot, lambda: "for every company" in str(view.summary("CHK1")), what="the full label")
+        # What the table cuts, the line above the form shows whole.
+        summary = str(view.summary("CHK1"))
+        for cell in view._cells["CHK1"]:
+            assert cell in summary or cell in ("CHK1",), cell
