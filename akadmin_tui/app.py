@@ -20,7 +20,7 @@ from .key_order import KeyEvent, KeyGate, run_binding_in_order
 from .messages import ConfigUnlocked
 from .preferences import PreferencesError, preferences_path, read_preferences
 from .sandbox.fleet import Sandbox
-from .screens.host_link import HostEvent, HostLink
+from .screens.host_link import FOLLOW_EVERY_S, HostEvent, HostLink
 from .screens.main import MainScreen
 from .screens.unlock import UnlockScreen
 from .settings.editor import SettingsEditor
@@ -56,6 +56,7 @@ class AkadminApp(App[int]):
         self.batch_clock = batch_clock  # the batches' clock for planning (tests fix it)
         self.host_name = host_name or socket.gethostname()
         self.keys = KeyGate(self, self._apply_key)
+        self._unreadable: str | None = None  # why the file another process saved cannot be reread, once said
         self.title = f"akadmin · {opener.path}"
         self.sub_title = self.host_name
 
@@ -124,6 +125,7 @@ class AkadminApp(App[int]):
             self.batches = HostLink(self, self.state, now=self.batch_clock)
             self.batches.start(self.editor)
         main = MainScreen(self.editor, notice, sandbox=self.sandbox)
+        self.set_interval(FOLLOW_EVERY_S, self._follow_others)
         if isinstance(self.screen, UnlockScreen):
             self.switch_screen(main)
         else:
@@ -144,6 +146,34 @@ class AkadminApp(App[int]):
             return config, f"Read-only: the file changed on disk while it was being opened and cannot be reread: {error}"
         fresh.lock = config.lock
         return fresh, None
+
+    def _follow_others(self) -> None:
+        """Show what other processes did: runs and pauses in the state database, a config they saved."""
+        if self.batches is not None:
+            self.batches.follow()
+        # Only a read-only console can see the file change: an editing one holds the lock that writers take.
+        if self.config is not None and self.editor is not None and self.config.read_only:
+            self._follow_file()
+
+    def _follow_file(self) -> None:
+        config = self.config
+        if config is None or self.editor is None or not config.changed_on_disk():
+            return
+        try:
+            fresh = self.opener.open(config.passphrase)
+        except (ConfigError, VaultError) as error:
+            if str(error) != self._unreadable:
+                self._unreadable = str(error)
+                self.notify(f"Another process saved {config.path}, but it cannot be reread: {error}. What is shown "
+                            "is the file as it was.", title="File changed", severity="warning", timeout=10)
+            return
+        self._unreadable = None
+        fresh.read_only = True
+        self.config = self.editor.config = fresh
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            main.follow_file()
+        self.notify(f"Another process saved {config.path}: shown as it is now.", title="File changed", timeout=4)
 
     @on(HostEvent)
     def _host_event(self, event: HostEvent) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,12 +22,13 @@ from .execute import BatchBusy, RunSummary, batch_lock, run_batch
 from .kinds import NoticeKind, Trigger
 from .planning import first_run
 from .queries.pauses import is_paused, set_paused
+from .queries.plans import clear_plan, record_plan
 from .runtime import BatchSpec, RunEvent, mark_interrupted
 from .state import StateStore
 
 # A run delayed by a suspended host still happens however late (coalesced into one), never silently dropped.
 MISFIRE_GRACE_S = None
-SYNC_EVERY_S = 30  # how often pauses set by `akadmin batch pause|resume` are picked up
+SYNC_EVERY_S = 30  # a fallback: consoles and `akadmin scheduler` follow pauses from other processes within seconds
 STOP_GRACE_S = 30.0
 
 logging.getLogger("apscheduler").addHandler(logging.NullHandler())  # never on a console's screen
@@ -106,6 +108,7 @@ class SchedulerHost:
         self.listeners: list[Listener] = []
         self._lock = host_lock(state.path)
         self.started = False
+        self._published: dict[str, dt.datetime | None] | None = None  # the plan last written to the state
 
     # --- life ------------------------------------------------------------------------------------
 
@@ -139,6 +142,7 @@ class SchedulerHost:
         if self.started:
             self.scheduler.shutdown(wait=False)
             self.started = False
+            self._write_plan(clear=True)
         self._lock.release()
 
     # --- the schedule ------------------------------------------------------------------------------
@@ -171,6 +175,26 @@ class SchedulerHost:
                 self.scheduler.pause_job(code)
             elif not paused and job.next_run_time is None:
                 self.scheduler.resume_job(code)
+        self._write_plan()
+
+    def plan(self) -> dict[str, dt.datetime | None]:
+        """When each known batch runs next on its own (None: on demand, paused or not planned)."""
+        return {code: self.next_run(code) for code in self.specs}
+
+    def _write_plan(self, *, clear: bool = False) -> None:
+        # The command line and read-only consoles show this plan rather than guess one of their own.
+        plan = None if clear else self.plan()
+        if plan == self._published:
+            return
+        try:
+            if plan is None:
+                clear_plan(self.state)
+            else:
+                holder = read_holder(self._lock.path)
+                record_plan(self.state, holder.describe() if holder else "this host", plan)
+        except sqlite3.Error:
+            return  # a busy or broken state database: the plan is written at the next change
+        self._published = plan
 
     def _missed(self, event) -> None:
         if event.job_id != SYNC_JOB:
@@ -213,6 +237,7 @@ class SchedulerHost:
         set_paused(self.state, code, paused)
         if self.scheduler.get_job(code):
             (self.scheduler.pause_job if paused else self.scheduler.resume_job)(code)
+        self._write_plan()
         self._notify(code, NoticeKind.PAUSED if paused else NoticeKind.RESUMED,
                      f"{code}: schedule {'paused' if paused else 'resumed'}.")
 
@@ -238,6 +263,7 @@ class SchedulerHost:
         return True
 
     async def _fire(self, code: str, catch_up: bool = False) -> None:
+        self._write_plan()  # the scheduler has just moved this job to its next fire time
         if self.is_paused(code):
             return
         if code in self.running:

@@ -185,4 +185,13 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE invoices ADD COLUMN status_check_left_at TEXT NOT NULL DEFAULT '';
     """,
+    # 5: when the running host plans each batch next, so the command line and other consoles show its plan.
+    """
+    CREATE TABLE planned_runs (
+        batch_code TEXT PRIMARY KEY,
+        next_run TEXT,
+        host TEXT NOT NULL,
+        planned_at TEXT NOT NULL
+    );
+    """,
 ]

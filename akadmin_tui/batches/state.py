@@ -62,6 +62,18 @@ class StateStore:
             raise StateError(f"the state database {path} cannot be opened: {error.strerror or error}") from None
 
         self._lock = threading.RLock()
+        self._seen_version = self._data_version()
+
+    def _data_version(self) -> int:
+        # SQLite bumps it for this connection only when another connection (another process) commits.
+        return int(self._db.execute("PRAGMA data_version").fetchone()[0])
+
+    def changed_elsewhere(self) -> bool:
+        """True once after another process committed a change since the last call (a cheap, local check)."""
+        with self._lock:
+            version = self._data_version()
+            changed, self._seen_version = version != self._seen_version, version
+            return changed
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -15,25 +15,32 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
     from ..batches.host import host_holder
     from ..batches.planning import next_run, utc_now
     from ..batches.queries.pauses import is_paused
+    from ..batches.queries.plans import planned_runs
     from ..batches.queries.runs import last_runs
 
     _config, editor, state = open_with_state(args)
     now = utc_now()
     latest = last_runs(state)
+    holder = host_holder(state.path)
+    # A running host's own plan is the truth; without one, when a host starting now would run each batch.
+    plan = planned_runs(state) if holder else {}
     rows: list[dict[str, Any]] = []
     for spec in batch_specs(editor):
         last = latest.get(spec.code)
-        planned = next_run(spec, state, now=now)
+        by_host = spec.code in plan
+        planned = plan[spec.code] if by_host else next_run(spec, state, now=now)
         rows.append({"code": spec.code, "label": spec.label, "template": spec.template,
                      "schedule": spec.schedule.describe() + (" (built-in)" if spec.builtin else ""),
                      "paused": is_paused(state, spec.code), "next_run": planned.isoformat() if planned else None,
+                     "next_run_from": "host" if by_host else "estimate",
                      "last_run": last.started_at if last else None, "last_outcome": last.outcome if last else None,
                      "last_summary": last.summary if last else None})
-    holder = host_holder(state.path)
     if args.json:
         print(json.dumps({"host": holder, "batches": rows}, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(f"Batches run on {holder}." if holder else "No scheduler host is running (akadmin scheduler, or the console).")
+    print(f"Batches run on {holder}; next runs are its plan." if holder else
+          "No scheduler host is running (akadmin scheduler, or the console): next runs are when a host started now "
+          "would run them.")
     for row in rows:
         nxt = "paused" if row["paused"] else (local_time(row["next_run"]) or "on demand")
         ran = f"{row['last_outcome']} {local_time(row['last_run'])}" if row["last_run"] else "never run"
@@ -76,7 +83,7 @@ def cmd_batch_pause(args: argparse.Namespace) -> int:
         raise CliError(f"no batch {args.code!r}")
     set_paused(state, args.code, args.batch_command == "pause")
     print(f"{args.code}: schedule {'paused' if args.batch_command == 'pause' else 'resumed'} (a running host applies it "
-          "at the next fire time).")
+          "within seconds).")
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ from ..settings.store import ConfigError, ConfigFile
 from ..settings.vault import VaultError
 from .common import EXIT_FAILED, EXIT_OK, CliError, config_target, open_with_state, runs
 
-RELOAD_EVERY_S = 30.0
+FOLLOW_EVERY_S = 2.0  # how soon a saved config, a pause or a run from another process is followed
 
 
 class HostLog:
@@ -76,9 +76,11 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         current: ConfigFile = config
         while not stop.is_set():
             try:
-                await asyncio.wait_for(stop.wait(), timeout=RELOAD_EVERY_S)
+                await asyncio.wait_for(stop.wait(), timeout=FOLLOW_EVERY_S)
             except TimeoutError:
                 current = _reload(current, target, host, log)
+                if state.changed_elsewhere():
+                    host.sync_pauses()  # `akadmin batch pause|resume` applies within seconds
         log.write("stopping: running batches are asked to stop and record what they did")
         await host.stop()
         log.write("akadmin scheduler stopped")

@@ -7,6 +7,7 @@ import json
 
 from ..batches.kinds import Outcome
 from ..batches.queries.pauses import paused_codes
+from ..batches.queries.plans import planned_runs
 from ..batches.queries.runs import RUNS_PAGE, LogLine, RunRow, last_runs, list_runs, run_codes, run_log, run_row
 from ..batches.runtime import BatchSpec
 from .host_link import HostLink
@@ -54,8 +55,9 @@ def counts_text(row: RunRow) -> str:
     return ", ".join(parts) or row.summary
 
 
-def next_run_text(link: HostLink | None, spec: BatchSpec, paused: set[str], last: RunRow | None) -> str:
-    """The Next run column: 'running 45%', 'paused', 'on demand', a local time, or who runs it."""
+def next_run_text(link: HostLink | None, spec: BatchSpec, paused: set[str], last: RunRow | None,
+                  plan: dict[str, dt.datetime | None] | None = None) -> str:
+    """The Next run column: 'running 45%', 'paused', 'on demand', or a local time (another host's: from its plan)."""
     live = link.live.get(spec.code) if link is not None else None
     if live is not None:
         return f"running {live.percent}%" if live.percent is not None else "running"
@@ -66,7 +68,10 @@ def next_run_text(link: HostLink | None, spec: BatchSpec, paused: set[str], last
     if spec.schedule.on_demand:
         return "on demand"
     if link is None or link.host is None:
-        return "by the other host"
+        if plan is None or spec.code not in plan:
+            return "by the other host"
+        moment = plan[spec.code]
+        return local_time(moment, short=True) if moment is not None else "not planned"
     moment = link.host.next_run(spec.code)
     return local_time(moment, short=True) if moment is not None else "not planned"
 
@@ -115,4 +120,5 @@ def fit_widths(natural: dict[str, int], tiers: tuple[tuple[str, ...], ...], avai
 
 # The views read the run history and the pauses through this module.
 __all__ = ["RUNS_PAGE", "LogLine", "RunRow", "clip", "counts_text", "duration_text", "fit_widths", "last_runs",
-           "list_runs", "local_time", "next_run_text", "outcome_text", "paused_codes", "run_codes", "run_log", "run_row"]
+           "list_runs", "local_time", "next_run_text", "outcome_text", "paused_codes", "planned_runs", "run_codes",
+           "run_log", "run_row"]

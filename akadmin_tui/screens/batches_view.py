@@ -23,9 +23,9 @@ from ..settings.schedules import Schedule
 from ..settings.store import SaveError
 from ..widgets.batch_form import BatchForm, reachable_key
 from ..widgets.record_form import RecordForm
-from .batch_data import clip, fit_widths, last_runs, next_run_text, outcome_text, paused_codes
+from .batch_data import clip, fit_widths, last_runs, next_run_text, outcome_text, paused_codes, planned_runs
 from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
-from .host_link import HostLink
+from .host_link import ChangedElsewhere, HostLink
 
 SECTION = schema.BATCHES
 # What tells how a batch is doing comes first; the template is last (the table scrolls sideways when narrow).
@@ -106,9 +106,16 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
     def _state(self):
         return getattr(self.app, "state", None)
 
-    def _row_cells(self, spec: BatchSpec, paused: set[str], last) -> tuple[str, ...]:
+    def _other_hosts_plan(self) -> dict | None:
+        """The plan the host in another process wrote, when the batches do not run here."""
+        state = self._state()
+        if state is None or self.link is None or self.link.host is not None:
+            return None
+        return planned_runs(state)
+
+    def _row_cells(self, spec: BatchSpec, paused: set[str], last, plan: dict | None = None) -> tuple[str, ...]:
         schedule = spec.schedule.describe() + (" (task)" if spec.builtin else "")
-        return (spec.code, spec.label, schedule, next_run_text(self.link, spec, paused, last), outcome_text(last),
+        return (spec.code, spec.label, schedule, next_run_text(self.link, spec, paused, last, plan), outcome_text(last),
                 spec.template)
 
     def _fitted_widths(self) -> dict[str, int]:
@@ -164,7 +171,8 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         state = self._state()
         paused = paused_codes(state) if state is not None else set()
         last = last_runs(state) if state is not None else {}
-        self._cells = {code: self._row_cells(spec, paused, last.get(code)) for code, spec in self._specs.items()}
+        plan = self._other_hosts_plan()
+        self._cells = {code: self._row_cells(spec, paused, last.get(code), plan) for code, spec in self._specs.items()}
         self._set_columns()
         rows = {code: self._shown_cells(cells) for code, cells in self._cells.items()}
         codes = list(self._specs)
@@ -178,9 +186,10 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         table = self.query_one("#batch-table", DataTable)
         paused = paused_codes(state) if state is not None else set()
         last = last_runs(state) if state is not None else {}
+        plan = self._other_hosts_plan()
         for code, spec in self._specs.items():
             if codes is None or code in codes:
-                self._cells[code] = self._row_cells(spec, paused, last.get(code))
+                self._cells[code] = self._row_cells(spec, paused, last.get(code), plan)
                 shown = self._shown_cells(self._cells[code])
                 table.update_cell(code, "next", shown[3])
                 table.update_cell(code, "last", shown[4])
@@ -197,6 +206,10 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
     def _report(self, report) -> None:
         if isinstance(report, HostNotice):
             self._show_host_line()
+            return
+        if isinstance(report, ChangedElsewhere):
+            self._refresh_rows()  # a run, a pause or a plan from another process
+            self.refresh_bindings()
             return
         if not isinstance(report, RunEvent) or report.batch_code not in self._specs:
             return

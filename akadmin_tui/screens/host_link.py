@@ -17,13 +17,22 @@ from ..batches.runtime import RunEvent
 from ..batches.state import StateStore
 from ..settings.editor import SettingsEditor
 
-HostReport = RunEvent | HostNotice
+
+@dataclass(frozen=True)
+class ChangedElsewhere:
+    """Another process wrote the state database (a run, a pause, a plan): views read what they show again."""
+
+
+HostOutput = RunEvent | HostNotice  # what the host itself says
+HostReport = HostOutput | ChangedElsewhere  # what the views hear
+
+FOLLOW_EVERY_S = 2.0  # how soon the console shows what `akadmin batch run|pause` or another host did
 
 
 class HostEvent(Message):
     """The host reported something (a run's log line, progress, start or end, or a notice)."""
 
-    def __init__(self, report: HostReport) -> None:
+    def __init__(self, report: HostOutput) -> None:
         super().__init__()
         self.report = report
 
@@ -91,7 +100,16 @@ class HostLink:
         if self.host is not None:
             self.host.reload(editor)
 
-    def receive(self, report: HostReport) -> None:
+    def follow(self) -> bool:
+        """Tell the views when another process changed the state database; True when it did."""
+        if not self.state.changed_elsewhere():
+            return False
+        if self.host is not None:
+            self.host.sync_pauses()  # a pause from `akadmin batch pause` applies now, not at the next sync
+        self.reports.publish(ChangedElsewhere())
+        return True
+
+    def receive(self, report: HostOutput) -> None:
         """Track live runs and notices, then tell every subscribed view."""
         if isinstance(report, HostNotice):
             self.notices.append(report.text)

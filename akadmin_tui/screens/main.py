@@ -206,6 +206,14 @@ class MainScreen(Screen):
         if batches is not None:
             batches.reload(self.editor)
 
+    def follow_file(self) -> None:
+        """Show the config another process saved: every opened form and list, the overview, the batches."""
+        for view in self.section_views():
+            for form in view.query(RecordForm):
+                form.follow_saved()
+            view.reload()
+        self._saved()  # the overview, and the batches the host plans
+
     @on(SectionView.RecordsChanged)
     def _records_changed(self, event: SectionView.RecordsChanged) -> None:
         # A new or deleted company shows up in the Chorus setups' list, and so on.

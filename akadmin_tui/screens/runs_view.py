@@ -18,7 +18,7 @@ from ..batches.state import StateStore
 from ..dialogs.confirm import ConfirmScreen
 from ..widgets.run_log import FILTER_LABELS, FILTERS, Entry, RunLog
 from .batch_data import RUNS_PAGE, LogLine, RunRow, counts_text, duration_text, list_runs, local_time, run_codes, run_log, run_row
-from .host_link import HostLink
+from .host_link import ChangedElsewhere, HostLink
 
 COLUMNS = (("Run", "id"), ("Batch", "batch"), ("Trigger", "trigger"), ("Started", "started"),
            ("Duration", "duration"), ("Outcome", "outcome"), ("Counts", "counts"))
@@ -108,11 +108,13 @@ class RunsView(Vertical):
 
     # --- the list of runs ------------------------------------------------------------------------
 
-    def _fill_batch_choices(self) -> None:
+    def _fill_batch_choices(self, *, only_if_changed: bool = False) -> None:
         codes = set(run_codes(self.state)) if self.state is not None else set()
         editor = getattr(self.app, "editor", None)
         if editor is not None:
             codes |= {spec.code for spec in batch_specs(editor)}
+        if only_if_changed and codes == self._choices:
+            return
         self._choices = codes
         select = self.query_one("#runs-batch", Select)
         with self.prevent(Select.Changed):
@@ -238,7 +240,21 @@ class RunsView(Vertical):
 
     # --- live events ----------------------------------------------------------------------------
 
+    def _follow_elsewhere(self) -> None:
+        """Show runs another process started or ended; a run it is still writing gets its log read again."""
+        if not self._ready or self.state is None or len(self._runs) > REBUILD_LIMIT:
+            return
+        before = next((run for run in self._runs if run.id == self._run_id), None)
+        self._fill_batch_choices(only_if_changed=True)
+        self.reload(keep=len(self._runs))
+        self._show_heading()
+        if before is not None and before.ended_at is None and self._live_of(before.id) is None:
+            self._read_log(before.id)
+
     def _report(self, report) -> None:
+        if isinstance(report, ChangedElsewhere):
+            self._follow_elsewhere()
+            return
         if isinstance(report, HostNotice) or not isinstance(report, RunEvent):
             return
         if report.kind == "started" and self._code in (None, report.batch_code):

@@ -191,6 +191,17 @@ class RecordForm(Vertical):
         for row in self.rows:
             row.mark_saved(saved.get(row.key))
 
+    def follow_saved(self) -> None:
+        """Show what another process saved; a field being edited here keeps what was typed."""
+        if not self.editor.exists(self.section, self.record_key):
+            return  # removed elsewhere: the view's list drops it
+        saved = self.editor.values(self.section, self.record_key)
+        for row in self.rows:
+            editing = row.modified
+            row.mark_saved(saved.get(row.key))
+            if not editing:
+                row.revert()
+
     def _show_findings(self, findings, severity: Severity) -> None:
         base = format_key(record_path(self.section, self.record_key))
         for finding in findings:

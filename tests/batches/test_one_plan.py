@@ -95,3 +95,27 @@ async def test_notices_say_what_kind_of_thing_happened(demo_path) -> None:
     kinds = {notice.code: notice.kind for notice in notices}
     assert kinds["CHORUS_STATUS"] is NoticeKind.CATCH_UP and kinds["CHORUS_SEND"] is NoticeKind.PAUSED
     assert [n.code for n in notices if n.notable] == ["CHORUS_STATUS"]
+
+
+async def test_batch_list_shows_the_plan_of_the_running_host(akadmin, demo_path, monkeypatch) -> None:
+    config = ConfigFile.load(demo_path, passphrase=DEMO_PASSPHRASE)
+    state = open_state(config)
+    host = SchedulerHost(SettingsEditor(config), state, now=lambda: NOW)
+    host.start()
+    try:
+        # Ten minutes after the host started: a host starting now would plan the built-in tasks ten minutes later.
+        monkeypatch.setattr("akadmin_tui.batches.planning.utc_now", lambda: NOW + dt.timedelta(minutes=10))
+        code, out, _ = akadmin("batch", "list", "--json", "--config", str(demo_path), "--passphrase-stdin", stdin=PASS)
+        assert code == 0
+        listed = {row["code"]: row for row in json.loads(out)["batches"]}
+        assert "SIGNATURES" in listed
+        for spec_code, row in listed.items():
+            planned = host.next_run(spec_code)
+            assert row["next_run"] == (planned.isoformat() if planned else None), spec_code
+            assert row["next_run_from"] == "host"
+    finally:
+        await host.stop()
+    # Once the host stopped, its plan is gone and the list says what a host starting now would do.
+    code, out, _ = akadmin("batch", "list", "--json", "--config", str(demo_path), "--passphrase-stdin", stdin=PASS)
+    assert {row["next_run_from"] for row in json.loads(out)["batches"]} == {"estimate"}
+    state.close()

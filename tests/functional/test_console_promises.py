@@ -31,6 +31,9 @@ async def test_a_read_only_console_offers_no_save_or_revert_keys(demo_path: Path
             await wait_until(pilot, lambda view=view: app.focused is not None and view in app.focused.ancestors,
                              what=f"the focus in {section.id}")
             assert not SAVE_KEYS & footer_keys(app), section.id
+            await settle(pilot)
+            shown = [button for button in view.query(".field-save") if button.visible and button.region.area]
+            assert not shown, f"{section.id}: {len(shown)} Save button(s) on a read-only console"
 
 
 async def test_a_writable_console_offers_them(demo_path: Path) -> None:
