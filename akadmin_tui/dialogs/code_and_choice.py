@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from textual import on
 from textual.app import ComposeResult
@@ -10,9 +11,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets._select import SelectOverlay  # the drop-down itself: its height is ours to bound
 
 from ..settings import schema
 from ..settings.fields import Section
+
+MIN_DROP_DOWN = 3  # rows: fewer and a drop-down is no use, even if it passes the dialog's edge
 
 
 class CodeAndChoiceScreen(ModalScreen[tuple[str, ...] | None]):
@@ -52,6 +56,17 @@ class CodeAndChoiceScreen(ModalScreen[tuple[str, ...] | None]):
         code = self.query_one("#new-code", Input)
         code.cursor_blink = not self.app.is_headless
         code.focus()
+        for select in self.query(Select):
+            self.watch(select, "expanded", partial(self._fit_drop_down, select), init=False)
+
+    def _fit_drop_down(self, select: Select, expanded: bool) -> None:
+        """Keep an open drop-down inside the dialog: as tall as the room under its Select, scrolling past that."""
+        if not expanded:
+            return
+        dialog = self.query_one(".dialog")
+        inside = dialog.region.shrink(dialog.styles.border.spacing)
+        room = inside.bottom - select.region.bottom
+        select.query_one(SelectOverlay).styles.max_height = max(MIN_DROP_DOWN, room)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

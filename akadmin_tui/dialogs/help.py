@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -111,5 +111,13 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,f1,q,question_mark", "dismiss", "Close", id="akadmin.close")]
 
     def compose(self) -> ComposeResult:
+        # A key and its description side by side: a long description wraps in its own column, not under the key.
         with VerticalScroll(id="help-box"):
-            yield Static(help_text(), id="help-text")
+            yield Static("[b]Keys[/b]", classes="help-title")
+            for group, keys in KEYS:
+                yield Static(group, classes="help-group", markup=False)
+                for key, what in keys:
+                    with Horizontal(classes="help-key"):
+                        yield Static(key, classes="help-key-name", markup=False)
+                        yield Static(what, classes="help-key-what", markup=False)
+            yield Static("[dim]Escape, F1 or q closes this help.[/dim]", classes="help-closing")

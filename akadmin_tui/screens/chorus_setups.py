@@ -88,16 +88,14 @@ class ChorusSetupsView(SectionView, inherit_bindings=False):
         stored = self.editor.stored(SECTION, key)
         has_setup = bool(stored)  # the ***** tab always shows its form, but may hold nothing to disable or copy
         read_only = self.editor.read_only
-        # The seed's buttons at the top right of a tab; each one also has its key.
-        actions = [Button("Enable (F6)", classes="setup-action", compact=True, name="enable_setup",
-                          disabled=read_only or has_setup),
-                   Button("Disable (F7)", classes="setup-action", compact=True, name="disable_setup",
-                          disabled=read_only or not has_setup),
-                   Button("Copy to… (F9)", classes="setup-action", compact=True, name="copy_setup",
-                          disabled=read_only or not has_setup),
-                   Button("Test (F5)", classes="setup-action", compact=True, name="run_test")]
-        if key == DEFAULT:
-            actions.pop(0)
+        # The seed's buttons at the top right of a tab, each with its key; only those that apply to this tab show.
+        editable = not read_only
+        actions = [Button("Enable (F6)", classes="setup-action", compact=True, name="enable_setup")] if (
+            editable and key != DEFAULT and not has_setup) else []
+        if editable and has_setup:
+            actions += [Button("Disable (F7)", classes="setup-action", compact=True, name="disable_setup"),
+                        Button("Copy to… (F9)", classes="setup-action", compact=True, name="copy_setup")]
+        actions.append(Button("Test (F5)", classes="setup-action", compact=True, name="run_test"))
         for button in actions:
             button.can_focus = False
         parts: list = [Horizontal(*actions, classes="setup-actions")]

@@ -27,6 +27,8 @@ def history_content(detail: InvoiceDetail | None, history: list[HistoryRow]) -> 
              Content(f"{detail.customer}  {detail.amount} {detail.currency}"),
              Content(f"Transfer {detail.transfer_state}" + (f" · flow {detail.flow_number}" if detail.flow_number else "")
                      + (f" · CHORUS id {detail.chorus_id}" if detail.chorus_id else "")),
+             Content.assemble("CHORUS status ", (detail.chorus_status or "—", "bold"),
+                              (f"  since {local_time(detail.chorus_status_at)}" if detail.chorus_status_at else "", "dim")),
              Content(f"ERP status {detail.erp_status or '—'}")]
     if detail.last_error:
         lines.append(Content.assemble(("Last error: ", "bold $error"), (detail.last_error, "$error")))

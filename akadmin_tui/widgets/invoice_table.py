@@ -18,6 +18,7 @@ from textual.strip import Strip
 
 from ..batches.invoices import InvoiceFilter, InvoiceRow, count_invoices, list_invoices
 from ..batches.state import StateStore
+from ..settings.chorus_statuses import INVOICE_STATUSES
 
 PAGE_ROWS = 200
 CACHED_PAGES = 16  # 3 200 rows: a few screens either side of the view, whatever the page size
@@ -54,7 +55,8 @@ COLUMNS = (
     Column("Customer", 24, lambda r: r.customer),
     Column("Amount", 14, lambda r: f"{r.amount} {r.currency}".strip(), right=True),
     Column("Transfer", 10, lambda r: r.transfer_state),
-    Column("CHORUS status", 22, lambda r: r.chorus_status or "—"),
+    # As wide as the longest status CHORUS PRO has: the table scrolls sideways, a status is never cut.
+    Column("CHORUS status", max(len(status) for status in INVOICE_STATUSES), lambda r: r.chorus_status or "—"),
     Column("ERP status", 24, lambda r: r.erp_status),
     Column("Updated", 16, _updated),
 )

@@ -58,3 +58,22 @@ async def test_cells_cut_in_the_table_are_shown_whole_above_the_form(demo_path: 
         summary = str(view.summary("CHK1"))
         for cell in view._cells["CHK1"]:
             assert cell in summary or cell in ("CHK1",), cell
+
+
+async def test_the_schedule_hint_follows_a_revert(demo_path: Path) -> None:
+    add_batch(demo_path, "CHK1", schedule="every 6h")
+    app = console(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHK1")
+        form = view.form
+        hint = form.query_one(".schedule-next")
+        saved_hint = str(hint.render())
+        assert "every 6 h" in saved_hint
+        form.row("schedule").editor.focus()
+        await wait_for_focus(pilot, "#input-schedule")
+        await pilot.press("ctrl+u", *"every 2h")
+        await wait_until(pilot, lambda: "every 2 h" in str(hint.render()), what="the hint of the typed schedule")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: form.row("schedule").editor.value == "every 6h", what="the schedule reverted")
+        await wait_until(pilot, lambda: str(hint.render()) == saved_hint, what="the hint of the saved schedule again")

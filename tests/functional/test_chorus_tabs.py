@@ -102,6 +102,23 @@ async def test_an_empty_default_tab_offers_neither_disable_nor_copy(demo_path: P
         view = chorus_view(app)
         await wait_on_tab(pilot, view, "*****")
         assert not {"f6", "f7", "f9"} & footer_keys(app)
-        assert all(button.disabled for button in view.query(".setup-action")
-                   if button.name in ("disable_setup", "copy_setup") and view.query_one(
-                       f"#setup-tabs-{view._generation}").get_pane(f"tab-{view._generation}-0") in button.ancestors)
+        assert tab_buttons(view, 0) == ["run_test"]  # nothing to disable or copy on an empty ***** tab
+
+
+def tab_buttons(view, index: int) -> list[str]:
+    """The actions the buttons of the index-th tab offer, in order."""
+    pane = view.query_one(f"#setup-tabs-{view._generation}").get_pane(f"tab-{view._generation}-{index}")
+    return [button.name for button in pane.query(".setup-action")]
+
+
+async def test_each_tab_shows_only_the_buttons_that_apply(demo_path: Path) -> None:
+    SettingsEditor(reload(demo_path)).remove(SECTION, "BETA")
+    app = make_app(demo_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await run_from_palette(pilot, "Chorus > BETA")
+        view = chorus_view(app)
+        await wait_on_tab(pilot, view, "BETA")
+        keys = view.editor.listed_keys(SECTION)
+        assert tab_buttons(view, keys.index("BETA")) == ["enable_setup", "run_test"]  # no setup yet
+        assert tab_buttons(view, keys.index("ACME")) == ["disable_setup", "copy_setup", "run_test"]
