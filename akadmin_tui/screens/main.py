@@ -201,6 +201,9 @@ class MainScreen(Screen):
     @on(RecordForm.Saved)
     def _saved(self) -> None:
         self.query_one(Overview).refresh_overview()
+        # A company renamed shows its new name in the banks' pick-list of companies.
+        for view in self.section_views():
+            view.refresh_choices()
         # Switching Universign or Akuiteo Connect on or off adds or removes their scheduled task.
         batches = getattr(self.app, "batches", None)
         if batches is not None:

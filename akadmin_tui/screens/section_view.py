@@ -24,6 +24,7 @@ from ..settings.keys import format_key
 from ..settings.store import SaveError
 from ..settings.validate import format_value
 from ..widgets.field_row import FieldRow
+from ..widgets.guide import Guide
 from ..widgets.record_form import RecordForm
 from ..widgets.test_panel import TestPanel
 
@@ -35,6 +36,11 @@ def field_help(section: Section, record_key: str | None, row: FieldRow) -> Conte
     default = "" if field.default in (None, "") else f" · default {format_value(field, field.default)}"
     return Content.assemble((field.label, "bold"), "  ", (key + default, "dim"), "\n", field.help, "\n",
                             (f"Expected: {field.describe_expected()}", "dim"))
+
+
+def code_width(keys: list[str | None]) -> int:
+    """The width the records' codes are padded to in a list."""
+    return max((len(str(key)) for key in keys), default=0)
 
 
 class SectionView(Vertical):
@@ -118,7 +124,7 @@ class SectionView(Vertical):
 
     def _outro(self) -> ComposeResult:
         if self.section.guide:
-            yield Static(self.section.guide, classes="section-guide")
+            yield Guide(self.section.guide, classes="section-guide")
 
     def on_mount(self) -> None:
         self.reload()
@@ -139,6 +145,12 @@ class SectionView(Vertical):
             self._show_empty(False)
             self.show_record(None)
         self.refresh_notes()
+        self.refresh_choices()
+
+    def refresh_choices(self) -> None:
+        """Bring every opened form's pick-lists of other records (companies, configurations) up to date."""
+        for form in self._forms.values():
+            form.refresh_choices()
 
     def _show_empty(self, empty: bool) -> None:
         state = self.query_one("#empty-state", Static)
@@ -151,7 +163,8 @@ class SectionView(Vertical):
         options = self.query_one("#records", OptionList)
         keys = self.editor.listed_keys(self.section)
         options.clear_options()
-        options.add_options([Option(self._record_label(k), id=k) for k in keys])
+        width = code_width(keys)
+        options.add_options([Option(self._record_label(k, width), id=k) for k in keys])
         target = select if select in keys else (self._current if self._current in keys else (keys[0] if keys else None))
         if target is None:
             self.query_one("#forms", ContentSwitcher).display = False
@@ -160,10 +173,11 @@ class SectionView(Vertical):
         options.highlighted = keys.index(target)
         self.show_record(target)
 
-    def _record_label(self, key: str | None) -> Content:
+    def _record_label(self, key: str | None, width: int = 0) -> Content:
+        """The record's code, padded to `width` so the names line up, then its name."""
         stored = self.editor.stored(self.section, key)
         name = stored.get("name")
-        return Content.assemble(str(key), "  ", (str(name), "dim")) if name else Content(str(key))
+        return Content.assemble(str(key).ljust(width), "  ", (str(name), "dim")) if name else Content(str(key))
 
     def show_record(self, record_key: str | None) -> RecordForm:
         """Show (creating if needed) the form of one record."""
@@ -247,8 +261,10 @@ class SectionView(Vertical):
     def _form_saved(self, event: RecordForm.Saved) -> None:
         if self.section.shape is Shape.COLLECTION and self.query("#records"):
             options = self.query_one("#records", OptionList)
-            for index, key in enumerate(self.editor.listed_keys(self.section)):
-                options.replace_option_prompt_at_index(index, self._record_label(key))
+            keys = self.editor.listed_keys(self.section)
+            width = code_width(keys)
+            for index, key in enumerate(keys):
+                options.replace_option_prompt_at_index(index, self._record_label(key, width))
         self.refresh_notes()
 
     def refresh_notes(self) -> None:
@@ -354,8 +370,8 @@ class SectionView(Vertical):
 
     def action_new_record(self) -> None:
         needs_code = self.section.shape is Shape.COLLECTION
-        self.app.push_screen(NewRecordScreen(self.section, needs_code=needs_code, create=self.create_record),
-                             self.record_created)
+        self.app.push_screen(NewRecordScreen(self.section, needs_code=needs_code, create=self.create_record,
+                                             editor=self.editor), self.record_created)
 
     def create_record(self, code: str | None, values: dict[str, Any]) -> str | None:
         """Create a record; returns why it was refused, or None once created."""

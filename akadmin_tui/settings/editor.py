@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import tomlkit
@@ -12,7 +12,7 @@ from . import schema
 from .fields import Section, Severity, Shape
 from .keys import KeyPath, format_key
 from .store import ConfigFile
-from .validate import Finding, effective, records_of, validate_document
+from .validate import Finding, codepoint, effective, records_of, validate_document, visible
 
 
 class ChangeRefused(Exception):
@@ -106,13 +106,20 @@ class SettingsEditor:
 
         return self._transaction(mutate, base)
 
+    def code_problem(self, section: Section, code: str | None) -> str | None:
+        """Why `code` cannot name a new record of a collection (empty, bad characters, already used), or None."""
+        if section.shape is not Shape.COLLECTION:
+            return None
+        return new_code_problem(section, code, self.record_keys(section))
+
     def create(self, section: Section, record_key: str | None, values: Mapping[str, Any]) -> list[Finding]:
         """Add a record (a company, a bank, the Bridge user) with its values, and save."""
         if self.exists(section, record_key) and record_key not in section.fixed_keys:
             noun = section.record_noun
             raise ChangeRefused([Finding(format_key(record_path(section, record_key)), f"this {noun} already exists")])
-        if section.shape is Shape.COLLECTION and (record_key is None or not _valid_code(record_key)):
-            raise ChangeRefused([Finding(format_key(section.table), f"'{record_key}' is not a valid code: {section.key_help}")])
+        problem = self.code_problem(section, record_key)
+        if problem is not None:
+            raise ChangeRefused([Finding(format_key(section.table), problem)])
         return self.apply(section, record_key, values)
 
     def dependents(self, section: Section, record_key: str | None) -> list[tuple[Section, str]]:
@@ -205,8 +212,25 @@ def with_fills(section: Section, changes: Mapping[str, Any]) -> dict[str, Any]:
     return expanded
 
 
-def _valid_code(code: str) -> bool:
-    return bool(re.match(schema.CODE_PATTERN, code))
+def _character(char: str) -> str:
+    if char == " ":
+        return "a space"
+    if not char.isprintable():
+        return codepoint(char)  # named, never printed: a terminal may act on it
+    return f"'{char}'"
+
+
+def new_code_problem(section: Section, code: str | None, taken: Iterable[str | None] = ()) -> str | None:
+    """Why `code` cannot name a new record of `section`, in words (the New dialog shows it as it is typed)."""
+    if not code:
+        return f"The code is empty. {section.key_help}"
+    if re.fullmatch(schema.CODE_PATTERN.removeprefix("^").removesuffix("$"), code):
+        if code in taken and code not in section.fixed_keys:
+            return f"{section.record_noun.capitalize()} {code} already exists: pick another code."
+        return None
+    bad = [char for char in dict.fromkeys(code) if not re.fullmatch(r"[A-Za-z0-9_-]", char)]
+    why = "it contains " + ", ".join(map(_character, bad)) if bad else f"it has {len(code)} characters"
+    return f"'{visible(code)}' is not a valid code: {why}. {section.key_help}"
 
 def trusted_certificates(editor: SettingsEditor) -> list[str]:
     """PEM texts of the certificates imported into the config."""

@@ -21,6 +21,8 @@ def _kind(field: Field) -> str:
             return f"int {field.minimum}–{field.maximum}"
         if field.minimum is not None:
             return f"int ≥ {field.minimum}"
+    if field.kind is Kind.CHOICE and field.choices_from is not None:
+        return f"choice: a code of {field.choices_source}" + ("" if field.required else ", or empty")
     if field.kind is Kind.CHOICE:
         return "choice: " + ", ".join(f"`{c}`" for c in field.choices)
     return str(field.kind)

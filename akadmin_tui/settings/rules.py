@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .fields import Field, Problem, Rule
+from .fields import AcrossCheck, Field, Problem, Rule
 
 
 def _is_set(value: Any) -> bool:
@@ -75,3 +75,8 @@ def at_most_when(target: Field, limit: int, condition: Field, value: Any, why: s
 def custom(description: str, fields: tuple[str, ...], check: Callable[[Mapping[str, Any]], list[Problem]]) -> Rule:
     """A rule with its own check function."""
     return Rule(description, check, fields)
+
+
+def across_records(description: str, fields: tuple[str, ...], check: AcrossCheck) -> Rule:
+    """A rule comparing a record with the other records of the document, e.g. a SIRET used by two companies."""
+    return Rule(description, fields=fields, across=check)

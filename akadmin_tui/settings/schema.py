@@ -15,7 +15,7 @@ from .accounting import FIELDS as ACCOUNTING_FIELDS
 from .batch_params import PARAMETERS, TEMPLATES, parameter_problems
 from .certificates import CertificateError, describe, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
-from .rules import at_most_when, custom, needs, required_when
+from .rules import across_records, at_most_when, custom, needs, required_when
 from .schedules import schedule_problem
 
 # PISTE gateway URLs of CHORUS PRO, per environment (CONNECTORS.md §1).
@@ -34,6 +34,21 @@ DEFAULT_COMPANY = "*****"
 CODE_PATTERN = r"^[A-Za-z0-9_-]{1,20}$"
 SLOW_RETRIEVAL_S = 3600
 SECRET_EXPIRY_WARNING_DAYS = 30
+
+
+def _records_at(document: Mapping[str, Any], table: tuple[str, ...]) -> dict[str, Mapping[str, Any]]:
+    """The records of a collection in a plain document, by code (validate.records_of, without the import cycle)."""
+    node: Any = document
+    for part in table:
+        node = node.get(part) if isinstance(node, Mapping) else None
+    if not isinstance(node, Mapping):
+        return {}
+    return {str(code): record for code, record in node.items() if isinstance(record, Mapping)}
+
+
+def _printable(text: Any) -> str:
+    """`text` with what a terminal could act on written as <U+XXXX> (a finding quotes other records)."""
+    return "".join(c if c.isprintable() else f"<U+{ord(c):04X}>" for c in str(text))
 
 
 # --- Third-party interfaces > Dematerialization ---------------------------------------------------
@@ -163,16 +178,18 @@ def _secret_expiry(values: Mapping[str, Any]) -> list[Problem]:
     return [Problem("client_secret_expires_on", text, Severity.WARNING)]
 
 
+# One paragraph or step per line: the console reflows them to the terminal's width.
 GRAPH_GUIDE = """\
 Configuration for Microsoft Graph (Azure portal, https://portal.azure.com/, as an administrator):
-1. Microsoft Entra ID > App registrations > New registration. Name it (e.g. Akuiteo Microsoft Graph
-   Exchange), keep "Accounts in this organizational directory only", Register.
+1. Microsoft Entra ID > App registrations > New registration. Name it (e.g. Akuiteo Microsoft Graph \
+Exchange), keep "Accounts in this organizational directory only", Register.
 2. Copy the Application ID (customer) and the Directory ID (tenant): they go in Client ID and Tenant ID.
-3. Certificates & secrets > New client secret: a description and an expiration date, then Add.
-   Copy the Value at once (it is not shown again) into Client Secret, and its expiry into
-   Client secret expiry date. When it expires, you must create a new client secret.
-4. API permissions > Add a permission > Microsoft Graph > Application permissions:
-   Calendars.ReadWrite, then Grant admin consent and confirm."""
+3. Certificates & secrets > New client secret: a description and an expiration date, then Add. \
+Copy the Value at once (it is not shown again) into Client Secret, and its expiry into \
+Client secret expiry date. When it expires, you must create a new client secret.
+4. API permissions > Add a permission > Microsoft Graph > Application permissions: \
+Calendars.ReadWrite, then Grant admin consent and confirm."""
+
 
 EXCHANGE = Section(
     id="exchange",
@@ -383,9 +400,9 @@ BANKS = Section(
     intro="The banks attached to the Bridge user, each linked to one company.",
     fields=(
         Field("name", "Name", Kind.TEXT, None, "The bank's name.", required=True),
-        Field("company", "Company", Kind.TEXT, None,
-              "The code of the company whose bank accounts these are (see Companies).",
-              required=True),
+        Field("company", "Company", Kind.CHOICE, None,
+              "The company whose bank accounts these are, picked among the Companies.",
+              required=True, choices_from=lambda document: company_choices(document), choices_source="Companies"),
     ),
 )
 
@@ -686,6 +703,43 @@ CHORUS_SPECIAL = Section(
 )
 
 
+def company_choices(document: Mapping[str, Any]) -> dict[str, str]:
+    """The companies a bank can belong to: {code: "CODE — name"}, in file order."""
+    return {code: f"{_printable(code)} — {_printable(record['name'])}" if record.get("name") else _printable(code)
+            for code, record in _records_at(document, COMPANIES.table).items()}
+
+
+def accounting_choices(document: Mapping[str, Any]) -> dict[str, str]:
+    """The accounting configurations a company can deliver to: {name: "NAME — Integration · document type"}."""
+    choices = {}
+    for code, record in _records_at(document, ACCOUNTING.table).items():
+        integration = INTEGRATIONS.get(str(record.get("integration") or ACCOUNTING.field("integration").default))
+        what = integration.label if integration is not None else _printable(record.get("integration"))
+        document_type = str(record.get("document_type") or ACCOUNTING.field("document_type").default)
+        choices[code] = f"{_printable(code)} — {what} · {_printable(document_type.replace('_', ' '))}"
+    return choices
+
+
+def _digits(siret: Any) -> str:
+    return "".join(c for c in siret if c.isdigit()) if isinstance(siret, str) else ""
+
+
+def duplicate_siret(values: Mapping[str, Any], document: Mapping[str, Any], code: str | None) -> list[Problem]:
+    """A warning on a company whose SIRET another company of the document has too, naming that one."""
+    siret = _digits(values.get("siret"))
+    if not siret:
+        return []
+    others = [(other, record) for other, record in _records_at(document, COMPANIES.table).items()
+              if other != code and _digits(record.get("siret")) == siret]
+    if not others:
+        return []
+    named = ", ".join(f"{_printable(other)} ({_printable(record['name'])})" if record.get("name") else _printable(other)
+                      for other, record in others)
+    whose = "company" if len(others) == 1 else "companies"
+    return [Problem("siret", f"SIRET {siret} is already the SIRET of {whose} {named}: a SIRET identifies a single "
+                             "establishment, check for a typo.", Severity.WARNING)]
+
+
 COMPANIES = Section(
     id="companies",
     table=("companies",),
@@ -704,12 +758,16 @@ COMPANIES = Section(
               "manager (files taken from the outbox, imports without --manager)."),
         Field("share_documents", "Share documents with your accounting firm", Kind.BOOL, False,
               "Deliver this company's documents to its accountant's software (the AccountingExport batch)."),
-        Field("accounting_configuration", "Accounting software", Kind.TEXT, "",
-              "The accounting package configuration to deliver to (Third-party interfaces > Accounting packages)."),
+        Field("accounting_configuration", "Accounting software", Kind.CHOICE, "",
+              "The accounting package configuration to deliver to, picked among those of Third-party interfaces > "
+              "Accounting packages; empty while the company shares no documents.",
+              choices_from=lambda document: accounting_choices(document), choices_source="Accounting packages"),
         Field("accounting_file_id", "Accounting file ID", Kind.TEXT, "",
               "The company's file (dossier) number at the accounting firm; [accounting_file_id] in upload paths "
               "and e-mail subjects is replaced by it."),
     ),
+    rules=(across_records("a warning when another company has the same SIRET", ("siret",), duplicate_siret),),
+    new_fields=("siret",),
 )
 
 

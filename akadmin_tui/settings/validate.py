@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,8 +69,8 @@ def _control_problem(field: Field, value: str, *, bidi: bool = True) -> FieldErr
     return None
 
 
-def _expected(field: Field, got: str) -> FieldError:
-    return FieldError(field, f"'{field.label}' must be {field.describe_expected()}; got {got}.")
+def _expected(field: Field, got: str, choices: Collection[str] | None = None) -> FieldError:
+    return FieldError(field, f"'{field.label}' must be {field.describe_expected(choices)}; got {got}.")
 
 
 LA_POSTE_SIREN = "356000000"
@@ -124,8 +124,12 @@ def _check_url(field: Field, text: str) -> None:
     raise FieldError(field, f"'{field.label}' must be an https:// URL{example}; got {text!r}.")
 
 
-def check_value(field: Field, value: Any) -> None:
-    """Raise FieldError unless `value` (already typed) is acceptable for `field`."""
+def check_value(field: Field, value: Any, choices: Collection[str] | None = None) -> None:
+    """Raise FieldError unless `value` (already typed) is acceptable for `field`.
+
+    `choices`: the values a choice computed from the document offers (`Field.choices_from`); without them,
+    such a choice is only checked as text, and the document's validation judges it.
+    """
     kind = field.kind
     if kind is Kind.BOOL:
         if not isinstance(value, bool):
@@ -169,7 +173,7 @@ def check_value(field: Field, value: Any) -> None:
     if len(value) > MAX_TEXT:
         raise FieldError(field, f"'{field.label}' must be at most {MAX_TEXT} characters; got {len(value)}.")
     if value == "":
-        if kind is Kind.CHOICE:
+        if kind is Kind.CHOICE and field.choices_from is None:
             raise FieldError(field, f"'{field.label}' must be {field.describe_expected()}; got an empty value.")
         return  # emptiness is judged by the required rules, not here
     if kind is Kind.URL:
@@ -178,8 +182,9 @@ def check_value(field: Field, value: Any) -> None:
         if len(value) > 254 or not _EMAIL.match(value):
             raise _expected(field, repr(value))
     elif kind is Kind.CHOICE:
-        if value not in field.choices:
-            raise _expected(field, repr(value))
+        allowed = field.choices if field.choices_from is None else choices
+        if allowed is not None and value not in allowed:
+            raise _expected(field, repr(value), choices if field.choices_from is not None else None)
     elif kind is Kind.SIRET:
         if not re.fullmatch(r"[0-9]{14}", value):
             raise FieldError(field, f"'{field.label}' must be 14 digits; got {value!r}.")
@@ -191,8 +196,8 @@ def check_value(field: Field, value: Any) -> None:
             raise FieldError(field, f"'{field.label}' {message}.")
 
 
-def parse_text(field: Field, text: str) -> Any:
-    """Turn what an admin typed into a typed value for `field`, then check it."""
+def parse_text(field: Field, text: str, choices: Collection[str] | None = None) -> Any:
+    """Turn what an admin typed into a typed value for `field`, then check it (`choices`: see check_value)."""
     kind = field.kind
     value: Any
     if kind is Kind.SECRET:
@@ -217,6 +222,8 @@ def parse_text(field: Field, text: str) -> Any:
                 value = dt.date.fromisoformat(stripped)
             except ValueError:
                 raise _expected(field, repr(text)) from None
+        elif kind is Kind.CHOICE and field.choices_from is not None:
+            value = stripped  # record codes: ACME and acme may be two companies
         elif kind is Kind.CHOICE:
             match = [c for c in field.choices if c.lower() == stripped.lower()]
             value = match[0] if match else stripped
@@ -224,7 +231,7 @@ def parse_text(field: Field, text: str) -> Any:
             value = re.sub(r"[\s.]", "", stripped)
         else:
             value = stripped
-    check_value(field, value)
+    check_value(field, value, choices)
     return value
 
 
@@ -239,18 +246,29 @@ def format_value(field: Field, value: Any) -> str:
     return str(value)
 
 
-def record_problems(section: Section, values: Mapping[str, Any]) -> list[Problem]:
-    """Every field-level and rule-level problem of one record's effective values."""
+def _may_be_empty(field: Field) -> bool:
+    """True when an empty text is no value (judged by `required`) rather than a bad one."""
+    # An empty static choice is no choice at all: check_value refuses it, naming the choices.
+    return field.kind is not Kind.BOOL and (field.kind is not Kind.CHOICE or field.choices_from is not None)
+
+
+def record_problems(section: Section, values: Mapping[str, Any], document: Mapping[str, Any] | None = None,
+                    record_key: str | None = None) -> list[Problem]:
+    """Every field-level and rule-level problem of one record's effective values.
+
+    With the plain `document` (and the record's code), choices computed from it are checked against it and the
+    rules comparing the record with the other records run; without it, only what the record alone tells.
+    """
     problems: list[Problem] = []
     for field in section.fields:
         value = values.get(field.key)
-        # An empty choice is no choice at all: check_value refuses it, naming the choices.
-        if value is None or (value == "" and field.kind not in (Kind.BOOL, Kind.CHOICE)):
+        if value is None or (value == "" and _may_be_empty(field)):
             if field.required:
                 problems.append(Problem(field.key, f"'{field.label}' is required."))
             continue
+        choices = list(field.choice_labels(document)) if field.choices_from is not None and document is not None else None
         try:
-            check_value(field, value)
+            check_value(field, value, choices)
         except FieldError as error:
             problems.append(Problem(field.key, str(error)))
     bad_fields = {p.field_key for p in problems}
@@ -258,6 +276,8 @@ def record_problems(section: Section, values: Mapping[str, Any]) -> list[Problem
         if bad_fields.intersection(rule.fields):
             continue  # a rule over a malformed value would only repeat the field's own message
         problems.extend(rule.check(values))
+        if rule.across is not None and document is not None:
+            problems.extend(rule.across(values, document, record_key))
     return problems
 
 
@@ -357,19 +377,13 @@ def _cross_section_findings(document: Mapping[str, Any]) -> list[Finding]:
         if code != schema.DEFAULT_COMPANY and code not in companies:
             findings.append(Finding(format_key(schema.CHORUS_SPECIAL.table + (code,)),
                                     f"refers to company {code}, which is not in [companies]"))
+    # A bank's company and a company's accounting configuration are choices computed from the document:
+    # record_problems refuses one that names no record, listing those it may name.
     banks = codes_of(schema.BANKS, document)
-    for bank_id, bank in banks.items():
-        company = bank.get("company")
-        if company and company not in companies:
-            findings.append(Finding(format_key(schema.BANKS.table + (bank_id, "company")),
-                                    f"company {company} is not in [companies]"))
-    configurations = codes_of(schema.ACCOUNTING, document)
     for code, company in codes_of(schema.COMPANIES, document).items():
         chosen = company.get("accounting_configuration")
         where = format_key(schema.COMPANIES.table + (code, "accounting_configuration"))
-        if chosen and chosen not in configurations:
-            findings.append(Finding(where, f"accounting configuration {chosen} is not in Accounting packages"))
-        elif company.get("share_documents") is True and not chosen:
+        if company.get("share_documents") is True and not chosen:
             findings.append(Finding(where, "'Accounting software' is required when 'Share documents with your "
                                            "accounting firm' is on"))
     if banks and not records_of(schema.BRIDGE_USER, document):
@@ -404,7 +418,7 @@ def validate_document(document: Mapping[str, Any]) -> list[Finding]:
         for record_key, record in records_of(section, document).items():
             base = section.table + ((record_key,) if record_key is not None else ())
             findings.extend(_secret_storage_findings(section, base, record))
-            for problem in record_problems(section, effective(section, record)):
+            for problem in record_problems(section, effective(section, record), document, record_key):
                 where = format_key(base + ((problem.field_key,) if problem.field_key else ()))
                 findings.append(Finding(where, problem.message, problem.severity))
     findings.extend(_cross_section_findings(document))

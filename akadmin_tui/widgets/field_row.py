@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from textual import on
@@ -17,6 +18,9 @@ from .field_switch import FieldSwitch
 from .secret_input import SecretInput
 
 MODIFIED_MARK = "● "
+NO_CHOICE = "(none)"
+PICK_ONE = "(pick one)"
+NOT_FOUND = "  (not found)"
 
 
 def _placeholder(field: Field) -> str:
@@ -53,17 +57,39 @@ class FieldRow(Vertical):
     class Focused(RowMessage):
         """The editor of this row received the focus."""
 
-    def __init__(self, field: Field, saved: Any, *, read_only: bool = False) -> None:
+    def __init__(self, field: Field, saved: Any, *, read_only: bool = False,
+                 choices: Mapping[str, str] | None = None) -> None:
+        """`choices`: for a choice computed from the document (`Field.choices_from`), its values and labels."""
         super().__init__(classes="field-row", id=f"row-{field.key}")
         self.field = field
         self.saved = saved
         self.read_only = read_only
+        self._choices: dict[str, str] = dict(choices or {})
         self._message = ""
         self._suppress = 0
         self._last_text = self._initial_text()
 
+    @property
+    def computed_choice(self) -> bool:
+        """True when the field is a pick-list of other records (its options follow the document)."""
+        return self.field.kind is Kind.CHOICE and self.field.choices_from is not None
+
+    def _choice_options(self, *keep: Any) -> list[tuple[str, str]]:
+        """A computed choice's options: none, each record, and the values in `keep` no record has (flagged)."""
+        options = [(NO_CHOICE if not self.field.required else PICK_ONE, "")]
+        options += [(label, value) for value, label in self._choices.items()]
+        known = {value for _, value in options}
+        for value in keep:
+            text = format_value(self.field, value)
+            if text not in known:
+                options.append((text + NOT_FOUND, text))
+                known.add(text)
+        return options
+
     def _initial_text(self) -> str:
         """What the editor shows when built, as `raw_text` would read it."""
+        if self.computed_choice:
+            return format_value(self.field, self.saved)
         if self.field.kind is Kind.CHOICE:
             return str(self.saved if self.saved in self.field.choices else self.field.choices[0])
         if self.field.kind is Kind.BOOL:
@@ -114,6 +140,10 @@ class FieldRow(Vertical):
         editor_id = f"input-{field.key}"
         if field.kind is Kind.BOOL:
             return FieldSwitch(bool(saved), id=editor_id, classes="field-input")
+        if self.computed_choice:
+            # A value that names no record stays, flagged, so that its error shows instead of a silent change.
+            return Select(self._choice_options(saved), value=format_value(field, saved), allow_blank=False,
+                          compact=True, id=editor_id, classes="field-input")
         if field.kind is Kind.CHOICE:
             value = saved if saved in field.choices else field.choices[0]
             return Select([(c, c) for c in field.choices], value=value, allow_blank=False,
@@ -169,9 +199,27 @@ class FieldRow(Vertical):
         if isinstance(editor, Switch):
             editor.value = bool(value)
         elif isinstance(editor, Select):
+            if self.computed_choice:
+                value = format_value(self.field, value)
+                if value not in {option for _, option in self._choice_options()}:
+                    editor.set_options(self._choice_options(self.saved, value))
             editor.value = value
         else:
             editor.value = format_value(self.field, value)
+        self.call_after_refresh(self._end_suppress)
+        self.refresh_marker()
+
+    def refresh_choices(self, choices: Mapping[str, str]) -> None:
+        """Offer these records in a computed choice (one was added, removed or renamed), keeping what is picked."""
+        if not self.computed_choice or dict(choices) == self._choices:
+            return
+        self._choices = dict(choices)
+        editor = self.editor
+        assert isinstance(editor, Select)
+        picked = self.raw_text()
+        self._suppress += 1
+        editor.set_options(self._choice_options(self.saved, picked))
+        editor.value = picked
         self.call_after_refresh(self._end_suppress)
         self.refresh_marker()
 

@@ -56,8 +56,26 @@ class RecordForm(Vertical):
         self._initial = initial if initial is not None else editor.values(section, record_key)
 
     def compose(self) -> ComposeResult:
+        document = self._document()
         for field in self.section.fields:
-            yield FieldRow(field, self._initial.get(field.key), read_only=self.editor.read_only)
+            choices = field.choice_labels(document) if field.choices_from is not None else None
+            yield FieldRow(field, self._initial.get(field.key), read_only=self.editor.read_only, choices=choices)
+
+    def _document(self) -> dict[str, Any] | None:
+        """The file's plain document, when this section's choices or rules look at other records."""
+        if not self.section.uses_document:
+            return None
+        return self.editor.config.plain()
+
+    def refresh_choices(self) -> None:
+        """Bring the pick-lists of other records (a bank's company…) up to date with the file."""
+        document = self._document()
+        if document is None or not self.is_mounted:
+            return
+        for row in self.rows:
+            if row.computed_choice:
+                row.refresh_choices(row.field.choice_labels(document))
+        self.refresh_problems()
 
     def on_mount(self) -> None:
         self.refresh_problems()
@@ -105,7 +123,7 @@ class RecordForm(Vertical):
             except FieldError as error:
                 problems[row.key] = Problem(row.key, str(error))
                 parse_errors.add(row.key)
-        for problem in record_problems(self.section, self.pending_values()):
+        for problem in record_problems(self.section, self.pending_values(), self._document(), self.record_key):
             if problem.field_key and problem.field_key not in parse_errors:
                 previous = problems.get(problem.field_key)
                 if previous is None or previous.severity is Severity.WARNING:

@@ -155,7 +155,8 @@ def test_document_level_checks(config) -> None:
     assert "interfaces.chorus.retry_cuont: unknown key in the Dematerialization section" in text
     assert "interfaces.chorus.akuiteo_password: holds a clear-text value" in text
     assert "special_parameters.chorus.NOPE: refers to company NOPE, which is not in [companies]" in text
-    assert "interfaces.akuiteo_connect.banks.B1.company: company ZZZ is not in [companies]" in text
+    assert ("interfaces.akuiteo_connect.banks.B1.company: 'Company' must be a code of Companies, and there is none yet; "
+            "got 'ZZZ'") in text
     assert "banks are attached but there is no Bridge user" in text
 
 
