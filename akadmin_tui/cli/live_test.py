@@ -22,8 +22,11 @@ def cmd_test(args: argparse.Namespace) -> int:
         raise CliError(f"no Test named {args.section!r}; available: {', '.join(TEST_NAMES)}")
     if args.company and not target.uses_company:
         raise CliError(f"--company applies to chorus only, not to {args.section}")
+    if args.to is not None and not target.uses_recipient:
+        raise CliError(f"--to applies to {', '.join(n for n, e in TEST_NAMES.items() if e.uses_recipient)} only, "
+                       f"not to {args.section}")
     config = open_config(config_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
-    result = asyncio.run(run_test(target.name, SettingsEditor(config), company=args.company))
+    result = asyncio.run(run_test(target.name, SettingsEditor(config), company=args.company, recipient=args.to))
     print(json.dumps(result.to_json(), indent=2, ensure_ascii=False) if args.json else result.to_text())
     if records_outcome(target.name, result):
         _remember(config, target.name, result)
@@ -50,5 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     test = sub.add_parser("test", help="run a section's live Test headless (exit 1 when it fails)")
     test.add_argument("section", metavar="SECTION", help=", ".join(TEST_NAMES))
     test.add_argument("--company", metavar="CODE", help="for chorus: test the setup that applies to this company")
+    test.add_argument("--to", metavar="ADDRESS",
+                      help="for mail: the address the test message goes to (default: the Sender address)")
     test.add_argument("--json", action="store_true", help="print the steps as JSON")
     runs(test, cmd_test)

@@ -12,6 +12,7 @@ from .probe import Probe
 from .result import TestResult
 
 DEFAULT_VERSION = "2025-01-15"
+SLOW_EFFECT = "the statements batch, which makes several calls per bank account, will take long"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,8 @@ async def test_connection(account: BridgeAccount, client: httpx.AsyncClient, *, 
                           timeout_s: float = 30.0) -> TestResult:
     """`GET /v3/aggregation/users?limit=1` with the application's headers (CONNECTORS.md §6)."""
     result = TestResult("akuiteo_connect", f"{account.url}, version {account.version or '(none)'}")
-    probe = Probe(result, account.secrets(), on_step=on_step, timeout_s=timeout_s)
+    probe = Probe(result, account.secrets(), on_step=on_step, timeout_s=timeout_s, service="Bridge",
+                  slow_effect=SLOW_EFFECT)
     await probe.call("Application credentials", client, "GET", account.api("v3/aggregation/users?limit=1"),
                      headers=account.headers(), business=_business, describe=_describe,
                      on_status=_refused(account))

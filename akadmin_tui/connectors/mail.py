@@ -8,6 +8,7 @@ import mimetypes
 import smtplib
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -30,6 +31,7 @@ TIMEOUT_S = 30.0
 GMAIL_API = "https://gmail.googleapis.com"
 SECURITY_LABELS = {"none": "no encryption", "starttls": "STARTTLS", "tls": "TLS"}
 MAIL_SERVER = "Configuration > Mail server"
+OFFICE_AUTOMATION = "Configuration > Office automation"
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class OutgoingMail:
 
 class MailError(Exception):
     """Why a message could not be sent, in words (never a secret)."""
+
+    def __init__(self, text: str, stage: str = "") -> None:
+        super().__init__(text)
+        # Where an SMTP session stopped: "connect", "tls", "login" or "send"; "" when no session was opened.
+        self.stage = stage
 
 
 def build_message(mail: OutgoingMail, sender: str, *, with_bcc: bool = False) -> EmailMessage:
@@ -120,17 +127,22 @@ class _Server:
         return text
 
 
-async def _send_smtp(editor: SettingsEditor, mail: OutgoingMail) -> str:
-    values = editor.values(schema.MAIL)
+def _server_of(editor: SettingsEditor, values: dict) -> _Server:
     host = str(values.get("smtp_host") or "").strip()
     if not host:
         raise MailError(f"{MAIL_SERVER} has no SMTP server: set the host name of the mail server.")
+    return _Server(host, int(values.get("smtp_port") or 587), str(values.get("security") or "starttls"),
+                   str(values.get("username") or ""), str(values.get("password") or ""),
+                   tuple(trusted_certificates(editor)))
+
+
+async def _send_smtp(editor: SettingsEditor, mail: OutgoingMail) -> str:
+    values = editor.values(schema.MAIL)
+    server = _server_of(editor, values)
+    security = server.security
     sender = mail.sender or str(values.get("from_address") or "")
     if not parseaddr(sender)[1]:
         raise MailError(f"{MAIL_SERVER} has no Sender address, and the message names no sender.")
-    security = str(values.get("security") or "starttls")
-    server = _Server(host, int(values.get("smtp_port") or 587), security, str(values.get("username") or ""),
-                     str(values.get("password") or ""), tuple(trusted_certificates(editor)))
     recipients = [parseaddr(address)[1] or address for address in (*mail.to, *mail.cc, *mail.bcc)]
     message = build_message(mail, sender)
     refused = await asyncio.to_thread(_deliver, server, message, parseaddr(sender)[1], recipients)
@@ -147,10 +159,37 @@ def _reply(code: int, text: bytes | str, server: _Server) -> str:
     return server.redact(f"{code} {' '.join(said.split())}".strip())
 
 
-def _deliver(server: _Server, message: EmailMessage, envelope_from: str,
-             recipients: list[str]) -> dict[str, tuple[int, bytes]]:
-    """The SMTP session, in a worker thread; returns the recipients refused while others were accepted."""
+@dataclass(frozen=True)
+class SessionStage:
+    """One stage of an SMTP session that went well ("connect", "tls", "login", "send"), for the Test's steps."""
+
+    name: str
+    seconds: float
+    detail: str = ""
+
+
+def _tls_detail(session: smtplib.SMTP, server: _Server) -> str:
+    sock = session.sock
+    version = sock.version() if isinstance(sock, ssl.SSLSocket) else None
+    return f"{version or 'TLS'}, certificate of {server.host} verified"
+
+
+def _deliver(server: _Server, message: EmailMessage, envelope_from: str, recipients: list[str],
+             stages: list[SessionStage] | None = None) -> dict[str, tuple[int, bytes]]:
+    """The SMTP session, in a worker thread; returns the recipients refused while others were accepted.
+
+    `stages` receives each stage as it succeeds; a MailError's `stage` says which one failed.
+    """
     stage = "connect"
+    clock = time.perf_counter
+    began = clock()
+
+    def done(name: str, detail: str) -> None:
+        nonlocal began
+        if stages is not None:
+            stages.append(SessionStage(name, clock() - began, detail))
+        began = clock()
+
     try:
         context = trust_context(server.ca_pems) if server.security != "none" else None
         if server.security == "tls":
@@ -158,19 +197,27 @@ def _deliver(server: _Server, message: EmailMessage, envelope_from: str,
         else:
             session = smtplib.SMTP(server.host, server.port, timeout=TIMEOUT_S)
         try:
+            done("connect", f"{server.where} answered")
+            if server.security == "tls":
+                done("tls", f"TLS from the start: {_tls_detail(session, server)}")
             if server.security == "starttls":
                 stage = "starttls"
                 session.starttls(context=context)
+                done("tls", f"STARTTLS: {_tls_detail(session, server)}")
             if server.username:
                 stage = "login"
                 session.login(server.username, server.password)
+                done("login", f"logged in as {server.username}")
             stage = "send"
             refused = session.send_message(message, envelope_from, recipients)
+            done("send", "")
         except BaseException:
             session.close()  # no QUIT: after a failed handshake it could wait the whole timeout for nothing
             raise
     except Exception as error:  # noqa: BLE001 - every failure becomes a MailError that says which
-        raise MailError(server.redact(_explain(error, server, stage, envelope_from))) from None
+        # With TLS from the start, the handshake happens while connecting: it is still the TLS that failed.
+        failed = "tls" if stage == "starttls" or (stage == "connect" and isinstance(error, ssl.SSLError)) else stage
+        raise MailError(server.redact(_explain(error, server, stage, envelope_from)), failed) from None
     try:
         session.quit()
     except (smtplib.SMTPException, OSError):
@@ -351,3 +398,81 @@ async def connect(editor: SettingsEditor, name: str, values: dict, client: httpx
         probe.passed("Test message", f"sent to {recipient} through {where}",
                      duration_ms=round((clock() - started) * 1000, 1))
     return result
+
+
+# --- The Mail server Test ---------------------------------------------------------------------------
+
+MAIL_TEST = "mail"
+# The steps of a session, in order, by the stage that makes them; TLS and Log in only when the settings ask.
+STEP_NAMES = {"connect": "Connect", "tls": "TLS", "login": "Log in", "send": "Send"}
+SLOW_EFFECT = "every alert and execution log the batches send will wait as long"
+
+
+def test_message(sender: str, recipient: str, where: str) -> OutgoingMail:
+    """The short message the Mail server Test sends."""
+    return OutgoingMail(
+        to=(recipient,), sender=sender, subject="akadmin: test message from the Mail server settings",
+        body=(f"This message checks that akadmin can send e-mail through {where} from {sender}: the alerts and "
+              f"execution logs of the batches go the same way. Nothing needs to be done.\n"))
+
+
+async def test_server(editor: SettingsEditor, recipient: str, *, on_step=None) -> TestResult:
+    """The Mail server Test: connect, TLS, log in, send a test message to `recipient`, each stage a step.
+
+    It goes through the mail server whatever the e-mail application is (the Test is the Mail server's).
+    The steps are recorded once the session is over: it runs in a worker thread.
+    """
+    values = editor.values(schema.MAIL)
+    server = _server_of(editor, values)
+    label = SECURITY_LABELS.get(server.security, server.security)
+    result = TestResult(MAIL_TEST, f"{server.where}, {label}")
+    probe = Probe(result, [server.password], on_step=on_step, service=server.where, slow_effect=SLOW_EFFECT)
+    sender = str(values.get("from_address") or "").strip()
+    planned = ["connect"] + (["tls"] if server.security != "none" else []) + (["login"] if server.username else [])
+    planned.append("send")
+    stages: list[SessionStage] = []
+    started = time.perf_counter()
+    try:
+        message = build_message(test_message(sender, recipient, server.where), sender)
+        refused = await asyncio.to_thread(_deliver, server, message, parseaddr(sender)[1],
+                                          [parseaddr(recipient)[1] or recipient], stages)
+    except MailError as error:
+        failed_at, text = error.stage or "connect", str(error)
+        refused = {}
+    else:
+        failed_at, text = "", ""
+    if refused:  # one recipient: smtplib raises when it is refused, so this is only a safety net
+        failed_at, text = "send", f"{server.where} refused {recipient}: " + ", ".join(
+            _reply(code, said, server) for code, said in refused.values())
+    done = {stage.name: stage for stage in stages}
+    # The Test is the mail server's, but when Gmail is the Email application the batches' mail goes there.
+    via_gmail = editor.values(schema.OFFICE_AUTOMATION).get("email_application") == "gmail"
+    for name in planned:
+        step = STEP_NAMES[name]
+        if name in done and name != failed_at:
+            stage = done[name]
+            ms = round(stage.seconds * 1000, 1)
+            detail = _passed_detail(name, stage, server, sender, recipient)
+            if name == "send" and via_gmail:
+                detail += (f"; note: Gmail is the Email application ({OFFICE_AUTOMATION}), so akadmin sends its "
+                           "mail through Gmail, not this server")
+            probe.passed(step, detail, duration_ms=ms, warning=probe.slow_warning(ms))
+        elif name == failed_at:
+            spent = time.perf_counter() - started - sum(s.seconds for s in stages)
+            probe.failed(step, text, duration_ms=round(max(spent, 0.0) * 1000, 1))
+        elif failed_at == "tls" and name == "connect":
+            # TLS from the start failed while connecting: the server did answer, the handshake did not succeed.
+            probe.passed(step, f"{server.where} accepted the connection")
+        else:
+            probe.skipped(step, f"not run: {STEP_NAMES[failed_at]} failed")
+    return result
+
+
+def _passed_detail(name: str, stage: SessionStage, server: _Server, sender: str, recipient: str) -> str:
+    if name == "connect":
+        extra = [] if server.security != "none" else ["no encryption (Security: none)"]
+        extra += [] if server.username else ["no login (no User name set)"]
+        return "; ".join([stage.detail, *extra])
+    if name == "send":
+        return f"test message sent to {recipient}, from {sender}: check that it arrived"
+    return stage.detail

@@ -19,6 +19,10 @@ from .result import Outcome, Step, TestResult
 MASK = "********"
 SECRET_HEADERS = {"authorization", "cpro-account", "x-insee-api-key-integration", "client-secret"}
 SECRET_FIELDS = {"client_secret", "password", "assertion", "refresh_token", "code"}
+# A call that takes longer than this still passes, with a warning: a Test makes one or two calls, a batch or a
+# form makes hundreds, so an answer this slow in a Test means minutes in a batch (or a form that seems stuck).
+# Healthy services answer a Test's call in well under a second; 2 s leaves room for a distant or busy one.
+SLOW_ANSWER_S = 2.0
 
 
 def secret_forms(secret: str) -> set[str]:
@@ -44,8 +48,11 @@ class Probe:
     """Records the steps of one Test; every text it keeps has the known secrets masked."""
 
     def __init__(self, result: TestResult, secrets: Iterable[str] = (), *, timeout_s: float = 30.0,
-                 on_step: StepListener | None = None) -> None:
+                 on_step: StepListener | None = None, service: str = "The service",
+                 slow_effect: str = "the batches that call it will be slow too") -> None:
         self.result = result
+        # Who answers and what a slow answer means, for the warning on a slow call.
+        self.service, self.slow_effect = service, slow_effect
         known = {form for s in secrets if s and len(s) >= 3 for form in secret_forms(s)}
         self._secrets = sorted((s for s in known if len(s) >= 3), key=len, reverse=True)
         self.timeout_s = timeout_s
@@ -68,17 +75,25 @@ class Probe:
             line += "  " + urlencode({k: MASK if k in SECRET_FIELDS else v for k, v in form.items()}, safe="*")
         return self.redact(line)
 
+    def slow_warning(self, duration_ms: float) -> str:
+        """The warning for an answer that took `duration_ms`; "" when it came within SLOW_ANSWER_S."""
+        if duration_ms <= SLOW_ANSWER_S * 1000:
+            return ""
+        return f"{self.service} answered in {duration_ms / 1000:.1f} s: slow; {self.slow_effect}."
+
     def _record(self, step: Step) -> Step:
         step.detail = self.redact(step.detail)
         step.diagnosis = self.redact(step.diagnosis)
+        step.warning = self.redact(step.warning)
         self.result.steps.append(step)
         if self._on_step is not None:
             self._on_step(step)
         return step
 
-    def passed(self, name: str, detail: str = "", *, request: str = "", duration_ms: float = 0.0) -> Step:
-        """Record a step that needed no call, or finished well."""
-        return self._record(Step(name, Outcome.PASSED, duration_ms, request, detail))
+    def passed(self, name: str, detail: str = "", *, request: str = "", duration_ms: float = 0.0,
+               warning: str = "") -> Step:
+        """Record a step that needed no call, or finished well (with a warning the admin should read, if any)."""
+        return self._record(Step(name, Outcome.PASSED, duration_ms, request, detail, warning=warning))
 
     def failed(self, name: str, diagnosis: str, *, request: str = "", detail: str = "", duration_ms: float = 0.0) -> Step:
         """Record a failed step."""
@@ -125,8 +140,9 @@ class Probe:
         problem = business(body) if business else None
         if problem:
             return self._fail(name, problem, request, started, detail=f"HTTP {response.status_code}")
+        duration_ms = _ms(started)
         step = self.passed(name, describe(body) if describe else f"HTTP {response.status_code}",
-                           request=request, duration_ms=_ms(started))
+                           request=request, duration_ms=duration_ms, warning=self.slow_warning(duration_ms))
         return Reply(step, response, body)
 
     def _fail(self, name: str, diagnosis: str, request: str, started: float, detail: str = "") -> Reply | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 import httpx
 
@@ -12,7 +13,7 @@ from ..settings import schema
 from ..settings.editor import SettingsEditor, trusted_certificates
 from ..settings.fields import Section
 from ..settings.resolve import resolve_chorus
-from . import bridge, chorus, exchange, gmail, google_maps, graph, mindee, sirene, universign
+from . import bridge, bridge_api, chorus, exchange, gmail, google_maps, graph, mail, mindee, sirene, universign
 from .chorus_api import account_key
 from .http import make_client
 from .probe import Probe, StepListener
@@ -21,8 +22,20 @@ from .result import Step, TestResult
 from .tokens import TokenCache
 
 CONFIGURATION_STEP = "Configuration"
-# What runs a Test once its needed fields are saved: the section's values, the company, a client, a listener.
-Runner = Callable[[SettingsEditor, Mapping, "str | None", httpx.AsyncClient, "StepListener | None"],
+
+
+@dataclass(frozen=True)
+class TestInputs:
+    """What the admin gives a Test besides the saved settings: `--company`, `--to`."""
+
+    __test__ = False
+
+    company: str | None = None  # for chorus: the company whose setup applies
+    recipient: str | None = None  # for mail: where the test message goes (default: the Sender address)
+
+
+# What runs a Test once its needed fields are saved: the section's values, the inputs, a client, a listener.
+Runner = Callable[[SettingsEditor, Mapping, TestInputs, httpx.AsyncClient, "StepListener | None"],
                   Awaitable[TestResult]]
 
 
@@ -39,6 +52,7 @@ class TestEntry:
     # Fields of the section that must be saved before the Test may call the service.
     needs: tuple[str, ...] = ()
     uses_company: bool = False
+    uses_recipient: bool = False  # takes `--to ADDRESS`
 
     @property
     def section_id(self) -> str:
@@ -71,9 +85,9 @@ def chorus_account(editor: SettingsEditor, setup: str) -> chorus.ChorusAccount:
 CHORUS_SETUP_NEEDS = ("piste_client_id", "piste_secret", "chorus_login", "chorus_password")
 
 
-async def _chorus(editor, values, company, client, on_step) -> TestResult:
+async def _chorus(editor, values, inputs, client, on_step) -> TestResult:
     # Without a company, the Test checks what the connection uses: the setup of its Akuiteo company code.
-    company = company or values.get("akuiteo_company_code") or None
+    company = inputs.company or values.get("akuiteo_company_code") or None
     resolution = resolve_chorus(editor.config.plain(), company)
     if resolution.setup is None:
         return refused("chorus", f"No CHORUS PRO setup applies: {resolution.reason}.", company or "")
@@ -90,11 +104,11 @@ async def _chorus(editor, values, company, client, on_step) -> TestResult:
     return result
 
 
-async def _sirene(editor, values, company, client, on_step) -> TestResult:
+async def _sirene(editor, values, inputs, client, on_step) -> TestResult:
     return await sirene.test_connection(sirene.SireneAccount(values["url"], values["token"]), client, on_step=on_step)
 
 
-async def _ocr(editor, values, company, client, on_step) -> TestResult:
+async def _ocr(editor, values, inputs, client, on_step) -> TestResult:
     return await mindee.test_connection(mindee.MindeeAccount(values["mindee_rest_url"], values["mindee_token"]),
                                         client, on_step=on_step)
 
@@ -108,38 +122,60 @@ def _exchange_account(values: Mapping) -> exchange.ExchangeAccount:
     )
 
 
-async def _exchange(editor, values, company, client, on_step) -> TestResult:
+async def _exchange(editor, values, inputs, client, on_step) -> TestResult:
     return await exchange.test_connection(_exchange_account(values), client, cache=TokenCache(), on_step=on_step)
 
 
-async def _graph(editor, values, company, client, on_step) -> TestResult:
+async def _graph(editor, values, inputs, client, on_step) -> TestResult:
     account = graph.GraphAccount(values["tenant_id"], values["client_id"], values["client_secret"], values["test_user"],
                                  graph_url=values["graph_url"], authority_url=values["authority_url"])
     return await graph.test_connection(account, client, cache=TokenCache(), on_step=on_step)
 
 
-async def _universign(editor, values, company, client, on_step) -> TestResult:
+async def _universign(editor, values, inputs, client, on_step) -> TestResult:
     account = universign.UniversignAccount(values["url"], values["universign_user"], values["universign_password"])
     return await universign.test_connection(account, client, on_step=on_step)
 
 
-async def _akuiteo_connect(editor, values, company, client, on_step) -> TestResult:
+async def _akuiteo_connect(editor, values, inputs, client, on_step) -> TestResult:
     account = bridge.BridgeAccount(values["bridge_url"], values["bridge_version"] or bridge.DEFAULT_VERSION,
                                    values["bridge_client_id"], values["bridge_client_secret"])
     return await bridge.test_connection(account, client, on_step=on_step)
 
 
-async def _gmail(editor, values, company, client, on_step) -> TestResult:
+async def _bridge_user(editor, values, inputs, client, on_step) -> TestResult:
+    connect = editor.values(schema.AKUITEO_CONNECT)
+    missing = [schema.AKUITEO_CONNECT.field(key).label for key in ("bridge_client_id", "bridge_client_secret")
+               if not connect.get(key)]
+    if missing:
+        where = " > ".join(schema.AKUITEO_CONNECT.menu)
+        return refused(bridge_api.USER_TEST, f"Not saved yet in {where}: {', '.join(missing)} (the Bridge "
+                                             "application's credentials, which every call to Bridge sends).")
+    account = bridge.BridgeAccount(connect["bridge_url"], connect["bridge_version"] or bridge.DEFAULT_VERSION,
+                                   connect["bridge_client_id"], connect["bridge_client_secret"])
+    return await bridge_api.test_user(account, str(values["email"]), client, password=values.get("password") or "",
+                                      on_step=on_step)
+
+
+async def _mail(editor, values, inputs, client, on_step) -> TestResult:
+    # The console has no field for it: the test message goes to the Sender address unless `--to` says otherwise.
+    recipient = (inputs.recipient or "").strip() or str(values["from_address"]).strip()
+    if "@" not in parseaddr(recipient)[1] or any(c in recipient for c in "\r\n"):
+        return refused(mail.MAIL_TEST, f"{recipient!r} is not an e-mail address: the test message needs one to go to.")
+    return await mail.test_server(editor, recipient, on_step=on_step)
+
+
+async def _gmail(editor, values, inputs, client, on_step) -> TestResult:
     return await gmail.test_connection(gmail.GmailAccount(values["credential_key_path"], values["send_as"]), client,
                                        on_step=on_step)
 
 
-async def _place_autocomplete(editor, values, company, client, on_step) -> TestResult:
+async def _place_autocomplete(editor, values, inputs, client, on_step) -> TestResult:
     account = google_maps.GoogleMapsAccount.from_settings(values, values["place_autocomplete_key"])
     return await google_maps.test_place_autocomplete(account, client, on_step=on_step)
 
 
-async def _distance_matrix(editor, values, company, client, on_step) -> TestResult:
+async def _distance_matrix(editor, values, inputs, client, on_step) -> TestResult:
     account = google_maps.GoogleMapsAccount.from_settings(values, values["distance_matrix_key"])
     return await google_maps.test_distance_matrix(account, client, on_step=on_step)
 
@@ -157,6 +193,9 @@ TESTS: tuple[TestEntry, ...] = (
     TestEntry("distance_matrix", schema.GOOGLE_API, "Distance Matrix", _distance_matrix, needs=("distance_matrix_key",)),
     TestEntry("ocr", schema.OCR, "Mindee OCR", _ocr, needs=("mindee_rest_url", "mindee_token")),
     TestEntry("sirene", schema.SIRENE, "INSEE Sirene", _sirene, needs=("token",)),
+    TestEntry(bridge_api.USER_TEST, schema.BRIDGE_USER, "Bridge user", _bridge_user, needs=("email",)),
+    TestEntry(mail.MAIL_TEST, schema.MAIL, "Mail server", _mail, needs=("smtp_host", "from_address"),
+              uses_recipient=True),
 )
 TEST_NAMES: dict[str, TestEntry] = {entry.name: entry for entry in TESTS}
 
@@ -197,24 +236,28 @@ def is_configuration_error(result: TestResult) -> bool:
     return failed is not None and failed.name.endswith(CONFIGURATION_STEP)
 
 
-async def _run(entry: TestEntry, editor: SettingsEditor, company: str | None, client: httpx.AsyncClient,
+async def _run(entry: TestEntry, editor: SettingsEditor, inputs: TestInputs, client: httpx.AsyncClient,
                on_step: StepListener | None) -> TestResult:
     values = editor.values(entry.section)
     missing = entry.missing(values)
     if missing:
         return refused(entry.name, f"Not saved yet: {', '.join(missing)}.")
-    return await entry.runner(editor, values, company, client, on_step)
+    return await entry.runner(editor, values, inputs, client, on_step)
 
 
-async def run_test(name: str, editor: SettingsEditor, *, company: str | None = None,
+async def run_test(name: str, editor: SettingsEditor, *, company: str | None = None, recipient: str | None = None,
                    client: httpx.AsyncClient | None = None, on_step: StepListener | None = None) -> TestResult:
-    """Run the Test `name` with the settings as saved; never raises, whatever a service answers."""
+    """Run the Test `name` with the settings as saved; never raises, whatever a service answers.
+
+    `company` is for the CHORUS Test, `recipient` for the Mail server's (where its test message goes).
+    """
     entry = TEST_NAMES[name]
+    inputs = TestInputs(company, recipient)
     try:
         if client is not None:
-            return await _run(entry, editor, company, client, on_step)
+            return await _run(entry, editor, inputs, client, on_step)
         async with make_client(extra_ca_pems=trusted_certificates(editor)) as own:
-            return await _run(entry, editor, company, own, on_step)
+            return await _run(entry, editor, inputs, own, on_step)
     except Exception as error:  # noqa: BLE001 - a Test reports, it never takes the console down
         # Only the kind of error is shown: its text could quote a value that was being sent.
         result = TestResult(name)
@@ -224,11 +267,11 @@ async def run_test(name: str, editor: SettingsEditor, *, company: str | None = N
 
 
 async def run_section_test(section_id: str, editor: SettingsEditor, *, company: str | None = None,
-                           on_step: StepListener | None = None) -> TestResult:
+                           recipient: str | None = None, on_step: StepListener | None = None) -> TestResult:
     """What a section's Test button runs: one Test, or several merged with their titles on each step."""
     names = section_targets(section_id, editor)
     if len(names) == 1:
-        return await run_test(names[0], editor, company=company, on_step=on_step)
+        return await run_test(names[0], editor, company=company, recipient=recipient, on_step=on_step)
     merged = TestResult(section_id, " + ".join(TEST_NAMES[n].title for n in names))
 
     def titled(name: str, step: Step) -> Step:
@@ -237,17 +280,22 @@ async def run_section_test(section_id: str, editor: SettingsEditor, *, company: 
     async with make_client(extra_ca_pems=trusted_certificates(editor)) as client:
         for name in names:
             listener = (lambda step, n=name: on_step(titled(n, step))) if on_step else None
-            result = await run_test(name, editor, company=company, client=client, on_step=listener)
+            result = await run_test(name, editor, company=company, recipient=recipient, client=client,
+                                    on_step=listener)
             merged.steps.extend(titled(name, step) for step in result.steps)
     return merged
 
 
 def tests_reference() -> str:
     """The Markdown table of every Test, as the README shows it."""
-    lines = ["| `akadmin test NAME` | Section | Needs saved | Company |", "|---|---|---|---|"]
+    lines = ["| `akadmin test NAME` | Section | Needs saved | Options |", "|---|---|---|---|"]
     for entry in TESTS:
         needs = ", ".join(entry.section.field(key).label for key in entry.needs) or "the company's CHORUS setup"
+        if entry.section is schema.BRIDGE_USER:
+            needs += " (and Akuiteo Connect's Bridge client ID, Bridge client secret)"
         menu = " > ".join(entry.section.menu)
-        lines.append(f"| `{entry.name}` | {menu} | {needs} | {'`--company`' if entry.uses_company else ''} |")
+        options = " ".join(option for option, used in (("`--company CODE`", entry.uses_company),
+                                                      ("`--to ADDRESS`", entry.uses_recipient)) if used)
+        lines.append(f"| `{entry.name}` | {menu} | {needs} | {options} |")
     return "\n".join(lines)
 

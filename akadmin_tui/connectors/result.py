@@ -25,6 +25,8 @@ class Step:
     request: str = ""
     detail: str = ""
     diagnosis: str = ""
+    # Something the admin should know although the step passed (e.g. a slow answer); "" when nothing.
+    warning: str = ""
 
     @property
     def passed(self) -> bool:
@@ -59,6 +61,11 @@ class TestResult:
         return "NOT CHECKED" if self.steps[-1].outcome is Outcome.SKIPPED else "PASSED"
 
     @property
+    def warnings(self) -> list[str]:
+        """The warnings of the steps, in order: a Test may pass with some."""
+        return [step.warning for step in self.steps if step.warning]
+
+    @property
     def failed_step(self) -> Step | None:
         """The step that failed, if any."""
         return next((step for step in self.steps if step.outcome is Outcome.FAILED), None)
@@ -66,12 +73,15 @@ class TestResult:
     def to_json(self) -> dict[str, Any]:
         """A plain structure for `akadmin test --json`."""
         return {"section": self.section, "target": self.target, "passed": self.passed, "verdict": self.verdict,
+                "warnings": self.warnings,
                 "steps": [{**asdict(step), "outcome": str(step.outcome)} for step in self.steps]}
 
     def to_text(self) -> str:
         """Human-readable lines, one block per step."""
+        count = len(self.warnings)
+        warned = f" with {count} warning{'s' if count > 1 else ''}" if count else ""
         lines = [f"{self.section}{f' ({self.target})' if self.target else ''}: "
-                 f"{self.verdict}"]
+                 f"{self.verdict}{warned}"]
         for step in self.steps:
             mark = {"passed": "✓", "failed": "✗", "skipped": "-"}[str(step.outcome)]
             lines.append(f"  {mark} {step.name}  ({step.duration_ms:.0f} ms)")
@@ -79,6 +89,8 @@ class TestResult:
                 lines.append(f"      {step.request}")
             if step.detail:
                 lines.append(f"      {step.detail}")
+            if step.warning:
+                lines.append(f"      ⚠ {step.warning}")
             if step.diagnosis:
                 lines.append(f"      → {step.diagnosis}")
         return "\n".join(lines)

@@ -56,7 +56,9 @@ async def test_connection(account: SireneAccount, client: httpx.AsyncClient, *, 
                           timeout_s: float = 30.0) -> TestResult:
     """`GET /informations` with the key (CONNECTORS.md §2)."""
     result = TestResult("sirene", account.url)
-    probe = Probe(result, [account.token], on_step=on_step, timeout_s=timeout_s)
+    probe = Probe(result, [account.token], on_step=on_step, timeout_s=timeout_s, service="INSEE",
+                  slow_effect="every SIRET or SIREN lookup will be slow, and batches that look up many SIRETs "
+                              "will take long")
     await probe.call("Service information", client, "GET", account.url.rstrip("/") + "/informations",
                      headers=account.headers(), business=_business, describe=_describe, on_status=_key_refused)
     return result

@@ -8,7 +8,7 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from ..connectors.result import TestResult
-from .test_panel import TestPanel
+from .test_panel import TestPanel, warnings_note
 
 VERDICT_STYLES = {"PASSED": "$success", "NOT CHECKED": "$warning", "FAILED": "$error"}
 
@@ -50,7 +50,7 @@ class ConnectPanel(TestPanel):
         total = sum(step.duration_ms for step in result.steps)
         target = f" — {result.target}" if result.target else ""
         self.query_one(".test-summary", Static).update(
-            Content.assemble((verdict, VERDICT_STYLES[verdict]), f"{target} in {total:.0f} ms"))
+            Content.assemble((verdict, VERDICT_STYLES[verdict]), f"{target} in {total:.0f} ms", warnings_note(result)))
         host_key = result.offer.get("host_key")
         self.query_one(".connect-offer").display = bool(host_key)
         if host_key:

@@ -14,15 +14,25 @@ MARKS = {Outcome.PASSED: ("✓", "$success"), Outcome.FAILED: ("✗", "$error"),
 
 
 def step_content(step: Step) -> Content:
-    """One step: mark, name, duration, then its request, detail and diagnosis (never parsed as markup)."""
+    """One step: mark, name, duration, then its request, detail, warning and diagnosis (never parsed as markup)."""
     lines = [Content.assemble(MARKS[step.outcome], " ", (step.name, "bold"), "  ", (f"{step.duration_ms:.0f} ms", "dim"))]
     if step.request:
         lines.append(Content.assemble("    ", (step.request, "dim")))
     if step.detail:
         lines.append(Content("    " + step.detail))
+    if step.warning:
+        lines.append(Content.assemble("    ", ("⚠ " + step.warning, "$warning")))
     if step.diagnosis:
         lines.append(Content.assemble("    ", ("→ " + step.diagnosis, "$error")))
     return Content("\n").join(lines)
+
+
+def warnings_note(result: TestResult) -> Content:
+    """What follows a verdict: ", with N warning(s) (see above)", or nothing when no step warned."""
+    count = len(result.warnings)
+    if not count:
+        return Content("")
+    return Content.assemble(", ", (f"with {count} warning{'s' if count > 1 else ''}", "$warning"), " (see above)")
 
 
 class TestPanel(Vertical):
@@ -109,7 +119,8 @@ class TestPanel(Vertical):
         total = sum(step.duration_ms for step in result.steps)
         verdict = ("PASSED", "$success") if result.passed else ("FAILED", "$error")
         target = f" ({result.target})" if result.target else ""
-        self.query_one(".test-summary", Static).update(Content.assemble(verdict, f"{target} in {total:.0f} ms"))
+        self.query_one(".test-summary", Static).update(
+            Content.assemble(verdict, f"{target} in {total:.0f} ms", warnings_note(result)))
 
     def cancelled(self) -> None:
         """Show that the run was cancelled."""
