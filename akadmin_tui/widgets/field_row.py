@@ -68,6 +68,7 @@ class FieldRow(Vertical):
         self._message = ""
         self._suppress = 0
         self._last_text = self._initial_text()
+        self._editor: Widget | None = None  # found once: forms ask for it hundreds of times per cursor move
 
     @property
     def computed_choice(self) -> bool:
@@ -156,7 +157,9 @@ class FieldRow(Vertical):
     @property
     def editor(self) -> Widget:
         """The input widget of this row."""
-        return self.query_one(".field-input")
+        if self._editor is None or not self._editor.is_attached:
+            self._editor = self.query_one(".field-input")
+        return self._editor
 
     def raw_text(self) -> str:
         """What the editor shows, as text."""

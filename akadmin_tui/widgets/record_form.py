@@ -54,6 +54,8 @@ class RecordForm(Vertical):
         self.section = section
         self.record_key = record_key
         self._initial = initial if initial is not None else editor.values(section, record_key)
+        self._rows: list[FieldRow] | None = None
+        self._by_key: dict[str, FieldRow] = {}
 
     def compose(self) -> ComposeResult:
         document = self._document()
@@ -86,11 +88,19 @@ class RecordForm(Vertical):
     @property
     def rows(self) -> list[FieldRow]:
         """The field rows, in schema order."""
-        return list(self.query(FieldRow))
+        # Rows are composed once and never added or removed; a CSS query over ~400 widgets is what a cursor
+        # move in Batches spent most of its time on, so the list is kept once every row is attached.
+        if self._rows is None:
+            rows = list(self.query(FieldRow))
+            if rows and self.is_mounted:
+                self._rows, self._by_key = rows, {row.key: row for row in rows}
+            return rows
+        return self._rows
 
     def row(self, key: str) -> FieldRow:
         """The row of field `key`."""
-        return self.query_one(f"#row-{key}", FieldRow)
+        found = self._by_key.get(key) if self.rows is self._rows else None
+        return found if found is not None else self.query_one(f"#row-{key}", FieldRow)
 
     def modified_rows(self) -> list[FieldRow]:
         """The rows whose editor differs from the saved value."""
