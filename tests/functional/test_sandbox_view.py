@@ -164,3 +164,13 @@ async def test_the_ocr_try_it_offers_the_sample_receipt_and_reads_it(demo_path, 
                          what="the sample receipt's reading")
         assert shown_text(view.query_one(".try-answer")) == "CAFE DE LA GARE, 2024-03-14, total 42.5 (3.86 at 10.0%)"
         assert sandbox.mindee.calls[-1].body.count(SAMPLE_RECEIPT.read_bytes()) == 1
+
+
+async def test_each_emulator_and_its_address_fit_on_one_line_at_120_columns(demo_path, sandbox) -> None:
+    app = app_on(demo_path, sandbox)
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = await open_sandbox(app, pilot)
+        await wait_until(pilot, lambda: view.query(".sandbox-row .field-label").first().size.width > 0,
+                         what="the emulators listed")
+        wrapped = [str(label.render()) for label in view.query(".sandbox-row .field-label") if label.size.height > 1]
+        assert not wrapped, wrapped
