@@ -39,6 +39,13 @@ class ParameterRow(FieldRow):
             yield from self.compose_body()
         yield Static(self.field.help, classes="param-description", markup=False)
 
+    # A class rather than :focus-within: Textual restyles the row on focus, not the row's own children.
+    def on_descendant_focus(self) -> None:
+        self.add_class("-focused")  # its description opens in full
+
+    def on_descendant_blur(self) -> None:
+        self.remove_class("-focused")
+
     def _label_text(self, modified: bool) -> str:
         # The code is the label; the secret's ctrl+t hint is in the help panel.
         return f"{MODIFIED_MARK if modified else ''}{self.field.key}"

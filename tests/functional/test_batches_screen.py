@@ -77,3 +77,20 @@ async def test_the_schedule_hint_follows_a_revert(demo_path: Path) -> None:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: form.row("schedule").editor.value == "every 6h", what="the schedule reverted")
         await wait_until(pilot, lambda: str(hint.render()) == saved_hint, what="the hint of the saved schedule again")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_a_focused_parameter_is_on_screen_with_room_to_type(demo_path: Path, size) -> None:
+    app = console(demo_path)
+    async with app.run_test(size=size) as pilot:
+        view = await open_batches(app, pilot)
+        await select_batch(view, pilot, "CHORUS_SEND")
+        row = view.form.row("BATCH_MAIL_REPLY_TO")
+        row.editor.focus()
+        await wait_until(pilot, lambda: app.screen.region.contains_region(row.editor.region),
+                         what="the focused parameter scrolled into view")
+        assert row.editor.region.width >= 15, row.editor.region
+        # Its description, one cut line while the focus is elsewhere, opens in full.
+        description = row.query_one(".param-description")
+        await wait_until(pilot, lambda: description.size.height * description.size.width >= len(row.field.help),
+                         what="the focused parameter's description in full")
