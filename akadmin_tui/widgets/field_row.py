@@ -69,6 +69,8 @@ class FieldRow(Vertical):
         self._suppress = 0
         self._last_text = self._initial_text()
         self._editor: Widget | None = None  # found once: forms ask for it hundreds of times per cursor move
+        self._severity: Severity | None = None  # of the message shown
+        self._label_shown: str | None = None  # the label's text as last drawn
 
     @property
     def computed_choice(self) -> bool:
@@ -209,6 +211,10 @@ class FieldRow(Vertical):
             editor.value = value
         else:
             editor.value = format_value(self.field, value)
+        # The editor announces this value later (Input.Changed…); as the text already seen, it is not an edit.
+        self._last_text = self.raw_text()
+        if isinstance(editor, Switch):
+            self.query_one(".switch-state", Static).update(self._switch_state(editor.value))
         self.call_after_refresh(self._end_suppress)
         self.refresh_marker()
 
@@ -243,11 +249,16 @@ class FieldRow(Vertical):
         """Show or hide the modified-but-unsaved marker."""
         modified = self.modified
         self.set_class(modified, "-modified")
-        self.query_one(".field-label", Label).update(self._label_text(modified))
+        text = self._label_text(modified)
+        if text != self._label_shown:  # unchanged: no relayout (a form refreshes every row at each keypress)
+            self._label_shown = text
+            self.query_one(".field-label", Label).update(text)
 
     def show_problem(self, message: str, severity: Severity | None) -> None:
         """Show a validation message under the field (empty hides it)."""
-        self._message = message
+        if message == self._message and severity == self._severity:
+            return
+        self._message, self._severity = message, severity
         box = self.query_one(".field-message", Static)
         box.update(message)
         self.set_class(bool(message) and severity is Severity.ERROR, "-invalid")
