@@ -41,8 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PRIVATE_UMASK = 0o077  # whatever the caller's umask: every file akadmin creates is 0600, every folder 0700
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `akadmin` console script."""
+    # Logs, the state database and its journal, backups, signed documents, statements: all may hold personal or
+    # financial data, and SQLite, logging and mkdir create files with the process's umask.
+    previous = os.umask(PRIVATE_UMASK)
     try:
         try:
             return _run(build_parser().parse_args(argv))
@@ -52,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         _drop_stdout()
         return EXIT_PIPE
+    finally:
+        os.umask(previous)  # for callers in the same process (tests); a command's process ends here anyway
 
 
 def _drop_stdout() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import os
 import signal
 import sys
 from pathlib import Path
@@ -53,7 +54,9 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     config, editor, state = open_with_state(args)
     log_path = Path(args.log_file) if args.log_file else state.path.with_name(state.path.name + ".scheduler.log")
     try:
-        log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 - kept open for the host's life
+        fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)  # a log an older akadmin created 0644 becomes private too
+        log_file = os.fdopen(fd, "a", encoding="utf-8")  # kept open for the host's life
     except OSError as error:
         raise CliError(f"cannot write the log file {log_path}: {error.strerror or error}", EXIT_FAILED) from None
     log = HostLog(log_file)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -93,3 +94,37 @@ def test_scheduler_runs_the_batches_headless_and_only_once(editor, tmp_path) -> 
     assert host.returncode == 0
     text = log.read_text()
     assert "[SIGNATURES]" in text and "akadmin scheduler stopped" in text
+
+
+def test_every_file_the_scheduler_creates_is_private_whatever_the_umask(editor, tmp_path) -> None:
+    editor.apply(schema.UNIVERSIGN, None, {"start_period_s": 0})
+    state_path = state_path_for(editor.config.path, editor.config.plain())
+    folder = editor.config.path.parent
+    before = set(folder.rglob("*"))
+    log = tmp_path / "logs" / "scheduler.log"
+    log.parent.mkdir()
+    command = [sys.executable, "-m", "akadmin_tui", "scheduler", "--config", str(editor.config.path),
+               "--passphrase-stdin", "--log-file", str(log)]
+    # A umask that lets everyone read: what systemd and most shells give.
+    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: os.umask(0o022))
+    host.stdin.write(PASS)
+    host.stdin.close()
+    try:
+        deadline = time.monotonic() + 30
+        runs = []
+        while time.monotonic() < deadline and not runs:
+            time.sleep(0.2)
+            if state_path.exists():
+                store = StateStore(state_path)
+                runs = store.query("SELECT outcome FROM batch_runs WHERE batch_code = 'SIGNATURES' AND outcome != 'running'")
+                store.close()
+        assert runs and runs[0][0] == "ok"
+    finally:
+        host.send_signal(signal.SIGTERM)
+        host.wait(30)
+    created = [path for path in set(folder.rglob("*")) - before if path.exists()] + [log]
+    assert any(path.is_dir() for path in created) and state_path in created
+    loose = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777) for path in created
+             if path.stat().st_mode & 0o777 != (0o700 if path.is_dir() else 0o600)}
+    assert not loose, loose
