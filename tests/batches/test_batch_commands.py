@@ -128,3 +128,55 @@ def test_every_file_the_scheduler_creates_is_private_whatever_the_umask(editor, 
     loose = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777) for path in created
              if path.stat().st_mode & 0o777 != (0o700 if path.is_dir() else 0o600)}
     assert not loose, loose
+
+
+def wait_for_text(path, text: str, timeout: float = 30) -> str:
+    """The file's text once it holds `text`; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in (content := path.read_text()):
+            return content
+        time.sleep(0.1)
+    raise AssertionError(f"{path} never said {text!r}")
+
+
+def test_sighup_reopens_the_log_and_keeps_the_batches(editor, tmp_path) -> None:
+    log = tmp_path / "scheduler.log"
+    command = [sys.executable, "-m", "akadmin_tui", "scheduler", "--config", str(editor.config.path),
+               "--passphrase-stdin", "--log-file", str(log)]
+    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    host.stdin.write(PASS)
+    host.stdin.close()
+    try:
+        wait_for_text(log, "akadmin scheduler started")
+        log.rename(tmp_path / "scheduler.log.1")  # what logrotate does, before it sends SIGHUP
+        host.send_signal(signal.SIGHUP)
+        reopened = wait_for_text(log, "SIGHUP: log file reopened")
+        assert "the config was read again" in wait_for_text(log, "batches replanned")
+        assert host.poll() is None, "SIGHUP stopped the scheduler"
+        assert "SIGHUP" not in (tmp_path / "scheduler.log.1").read_text()
+        assert oct(log.stat().st_mode & 0o777) == "0o600", reopened
+    finally:
+        host.send_signal(signal.SIGTERM)
+        host.wait(30)
+    assert host.returncode == 0
+    assert "akadmin scheduler stopped" in log.read_text()
+
+
+def test_under_journald_each_line_goes_once_with_its_priority_and_no_time_stamp(tmp_path, monkeypatch) -> None:
+    from akadmin_tui.cli.scheduler import WARNING, HostLog
+
+    journal = open(tmp_path / "journal", "w+", encoding="utf-8")  # noqa: SIM115 - standard error for the test
+    status = os.fstat(journal.fileno())
+    monkeypatch.setattr(sys, "stderr", journal)
+    monkeypatch.setenv("JOURNAL_STREAM", f"{status.st_dev}:{status.st_ino}")
+    log_file = tmp_path / "scheduler.log"
+    with open(log_file, "w", encoding="utf-8") as file:
+        log = HostLog(file, log_file)
+        log.write("CHORUS_SEND: 3 scheduled run(s) missed", WARNING)
+    journal.seek(0)
+    assert journal.read() == "<4>CHORUS_SEND: 3 scheduled run(s) missed\n"
+    assert log_file.read_text().endswith(" CHORUS_SEND: 3 scheduled run(s) missed\n")  # the file keeps its stamp
+    monkeypatch.setenv("JOURNAL_STREAM", "1:2")  # another stream: a terminal, a pipe
+    assert not HostLog(None).journal
+    journal.close()
