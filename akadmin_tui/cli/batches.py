@@ -102,8 +102,29 @@ def cmd_batch_log(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_batch_status(args: argparse.Namespace) -> int:
+    from ..batches.health import batch_health
+    from ..batches.host import host_holder
+    from ..batches.planning import utc_now
+
+    _config, editor, state = open_with_state(args)
+    health = batch_health(editor, state, host=host_holder(state.path), now=utc_now())
+    if args.json:
+        print(json.dumps({"healthy": health.healthy, "host": health.host, "problems": health.problems,
+                          "batches": [{"code": b.code, "paused": b.paused, "scheduled": b.scheduled,
+                                       "last_outcome": b.last_outcome, "last_run": b.last_run,
+                                       "next_run": b.next_run.isoformat() if b.next_run else None,
+                                       "problem": b.problem or None} for b in health.batches]},
+                         indent=2, ensure_ascii=False))
+    else:
+        print(f"healthy: batches run on {health.host}" if health.healthy else "UNHEALTHY")
+        for problem in health.problems:
+            print(f"  {problem}")
+    return EXIT_OK if health.healthy else EXIT_FAILED
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add batch list, run, pause, resume and log."""
+    """Add batch list, run, pause, resume, status and log."""
     batch = sub.add_parser("batch", help="list, run, pause or resume batches; read a run's log")
     batch_sub = batch.add_subparsers(dest="batch_command", metavar="ACTION", required=True)
     lst = batch_sub.add_parser("list", help="every batch with its schedule, next run and last outcome")
@@ -115,10 +136,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     resume = batch_sub.add_parser("resume", help="resume a paused schedule")
     for parser_ in (pause, resume):
         parser_.add_argument("code", metavar="CODE")
+    status = batch_sub.add_parser("status", help="health probe: exit 1 when the host is down, a batch failed its "
+                                                 "last run or missed its schedule")
+    status.add_argument("--json", action="store_true")
     log = batch_sub.add_parser("log", help="print the log of a run")
     log.add_argument("run_id", metavar="RUN", type=int)
     log.add_argument("--level", choices=("DEBUG", "LOG", "WARN", "ERROR"), default="DEBUG",
                      help="show this level and above")
     for parser_, func in ((lst, cmd_batch_list), (run, cmd_batch_run), (pause, cmd_batch_pause),
-                          (resume, cmd_batch_pause), (log, cmd_batch_log)):
+                          (resume, cmd_batch_pause), (status, cmd_batch_status), (log, cmd_batch_log)):
         runs(parser_, func)
