@@ -15,6 +15,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from ..settings import schema
 from ..settings.editor import SettingsEditor
 from ..settings.lock import ConfigLock, LockedError, read_holder
 from .catalog import batch_specs
@@ -23,6 +24,7 @@ from .kinds import NoticeKind, Trigger
 from .planning import first_run
 from .queries.pauses import is_paused, set_paused
 from .queries.plans import clear_plan, record_plan
+from .queries.retention import Pruned, prune_runs
 from .runtime import BatchSpec, RunEvent, mark_interrupted
 from .state import StateStore
 
@@ -30,6 +32,7 @@ from .state import StateStore
 MISFIRE_GRACE_S = None
 SYNC_EVERY_S = 30  # a fallback: consoles and `akadmin scheduler` follow pauses from other processes within seconds
 STOP_GRACE_S = 30.0
+DEFAULT_KEEP_DAYS = 90  # the schema's default for Keep run history (days)
 
 logging.getLogger("apscheduler").addHandler(logging.NullHandler())  # never on a console's screen
 
@@ -52,6 +55,8 @@ Listener = Callable[[RunEvent | HostNotice], None]
 
 
 SYNC_JOB = "__pauses__"
+PRUNE_JOB = "__prune__"
+PRUNE_EVERY = dt.timedelta(days=1)
 
 
 def _lock_is_free(state: StateStore, code: str) -> bool:
@@ -125,6 +130,8 @@ class SchedulerHost:
         self.scheduler.start()
         self.scheduler.add_listener(self._missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self.scheduler.add_job(self.sync_pauses, "interval", seconds=SYNC_EVERY_S, id=SYNC_JOB)
+        self.prune()
+        self.scheduler.add_job(self.prune, "interval", seconds=PRUNE_EVERY.total_seconds(), id=PRUNE_JOB)
         self.started = True
         self.reload(self.editor)
 
@@ -177,6 +184,20 @@ class SchedulerHost:
                 self.scheduler.resume_job(code)
         self._write_plan()
 
+    def prune(self) -> Pruned | None:
+        """Delete the run history older than the State database's Keep run history (days)."""
+        days = int(self.editor.values(schema.STATE).get("keep_runs_days") or DEFAULT_KEEP_DAYS)
+        try:
+            # The wall clock, not the planning clock (which tests set years ahead): history ages in real time.
+            pruned = prune_runs(self.state, older_than=dt.datetime.now(dt.UTC) - dt.timedelta(days=days))
+        except sqlite3.Error as error:
+            self._notify("", NoticeKind.PRUNED, f"Old run history could not be deleted: {error}.")
+            return None
+        if pruned.runs:
+            self._notify("", NoticeKind.PRUNED, f"{pruned.runs} run(s) older than {days} days deleted, with "
+                                               f"{pruned.log_lines} log line(s).")
+        return pruned
+
     def plan(self) -> dict[str, dt.datetime | None]:
         """When each known batch runs next on its own (None: on demand, paused or not planned)."""
         return {code: self.next_run(code) for code in self.specs}
@@ -197,7 +218,7 @@ class SchedulerHost:
         self._published = plan
 
     def _missed(self, event) -> None:
-        if event.job_id != SYNC_JOB:
+        if event.job_id not in (SYNC_JOB, PRUNE_JOB):
             self._notify(event.job_id, NoticeKind.SKIPPED, f"{event.job_id}: a scheduled run was skipped (the "
                                                            "previous one was still going on, or the host could not "
                                                            "run it in time).")

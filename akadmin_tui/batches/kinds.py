@@ -53,6 +53,7 @@ class NoticeKind(StrEnum):
     INTERRUPTED = "interrupted"  # runs were cut short when the previous host stopped
     PAUSED = "paused"
     RESUMED = "resumed"
+    PRUNED = "pruned"  # run history older than the configured time deleted
 
     @property
     def notable(self) -> bool:

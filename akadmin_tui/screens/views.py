@@ -22,6 +22,7 @@ from .invoices_view import InvoicesView
 from .runs_view import RunsView
 from .sandbox_view import SandboxView
 from .section_view import SectionView
+from .state_view import StateView
 from .try_it_view import TryItView
 
 # Menu entries that are not sections of the config.
@@ -73,6 +74,7 @@ VIEWS: dict[str, ViewFactory] = {
     schema.COMPANIES.id: section_view(CompaniesView),
     schema.BATCHES.id: section_view(BatchesView),
     schema.ACCOUNTING.id: section_view(AccountingView),
+    schema.STATE.id: section_view(StateView),
     **{section_id: section_view(TryItView) for section_id in TRY_ITS},
     SANDBOX_ID: sandbox_view,
     RUNS_ID: runs_view,

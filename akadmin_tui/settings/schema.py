@@ -586,6 +586,10 @@ STATE = Section(
         Field("path", "Database file", Kind.PATH, "",
               "Path of the state database; a relative path is taken from the config file's folder. Empty: "
               "<config name>.state.sqlite beside the config file. Restart akadmin after changing it."),
+        Field("keep_runs_days", "Keep run history (days)", Kind.INT, 90,
+              "How long batch runs and their logs are kept; older ones are deleted when the batch host starts and "
+              "once a day (each batch's last run and last scheduled run are always kept). Invoices, signatures "
+              "and bank transactions are never deleted.", minimum=1, maximum=3650),
     ),
 )
 
