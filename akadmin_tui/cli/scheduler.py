@@ -15,6 +15,7 @@ from ..settings.editor import SettingsEditor
 from ..settings.store import ConfigError, ConfigFile
 from ..settings.vault import VaultError
 from .common import EXIT_FAILED, EXIT_OK, CliError, config_target, open_with_state, runs
+from .sd_notify import Notifier
 
 FOLLOW_EVERY_S = 2.0  # how soon a saved config, a pause or a run from another process is followed
 
@@ -104,6 +105,8 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         raise CliError(f"cannot write the log file {log_path}: {error.strerror or error}", EXIT_FAILED) from None
     log = HostLog(log_file, log_path)
 
+    notifier = Notifier()
+
     async def serve() -> int:
         host = SchedulerHost(editor, state)
         host.listeners.append(log)
@@ -112,6 +115,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         except HostBusy as error:
             raise CliError(str(error), EXIT_FAILED) from None
         log.write(f"akadmin scheduler started on {state.path}; {len(host.specs)} batch(es); log {log_path}")
+        notifier.ready(f"{len(host.specs)} batch(es) planned")
         for code in host.specs:
             nxt = host.next_run(code)
             log.write(f"  {code}: next run {nxt.astimezone():%Y-%m-%d %H:%M:%S}" if nxt else f"  {code}: on demand")
@@ -130,6 +134,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signal.SIGHUP, ask, "hangup")
         current: ConfigFile = config
         while "stop" not in asked:
+            notifier.watchdog()  # a loop stuck for the watchdog's period gets the service restarted
             try:
                 await asyncio.wait_for(wake.wait(), timeout=FOLLOW_EVERY_S)
             except TimeoutError:
@@ -146,6 +151,7 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
                 current = _reload(current, target, host, log)
             if state.changed_elsewhere():
                 host.sync_pauses()  # `akadmin batch pause|resume` applies within seconds
+        notifier.stopping()
         log.write("stopping: running batches are asked to stop and record what they did")
         await host.stop()
         log.write("akadmin scheduler stopped")
