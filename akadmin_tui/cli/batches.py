@@ -96,8 +96,15 @@ def cmd_batch_log(args: argparse.Namespace) -> int:
     if head is None:
         raise CliError(f"no run {args.run_id}")
     levels = LOG_LEVELS[LOG_LEVELS.index(args.level):]
+    lines = run_log(state, args.run_id, levels)
+    if args.json:
+        print(json.dumps({"run": head.id, "batch": head.batch_code, "trigger": head.trigger, "outcome": head.outcome,
+                          "summary": head.summary, "started_at": head.started_at, "ended_at": head.ended_at,
+                          "lines": [{"at": line.at, "level": line.level, "text": line.text} for line in lines]},
+                         indent=2, ensure_ascii=False))
+        return EXIT_OK
     print(f"Run {head.id} of {head.batch_code} ({head.trigger}), {head.outcome}: {head.summary}")
-    for line in run_log(state, args.run_id, levels):
+    for line in lines:
         print(f"{local_time(line.at)} {line.level:<5} {line.text}")
     return EXIT_OK
 
@@ -143,6 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     log.add_argument("run_id", metavar="RUN", type=int)
     log.add_argument("--level", choices=("DEBUG", "LOG", "WARN", "ERROR"), default="DEBUG",
                      help="show this level and above")
+    log.add_argument("--json", action="store_true")
     for parser_, func in ((lst, cmd_batch_list), (run, cmd_batch_run), (pause, cmd_batch_pause),
                           (resume, cmd_batch_pause), (status, cmd_batch_status), (log, cmd_batch_log)):
         runs(parser_, func)

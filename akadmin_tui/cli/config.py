@@ -47,6 +47,9 @@ def cmd_init(args: argparse.Namespace) -> int:
         passphrase = new_passphrase(args.passphrase_stdin)
     init_config(target.path, key_file=key_file, passphrase=passphrase)
     print(f"Created {target.path}" + (f" (key file {key_file})" if key_file else " (passphrase)"), file=sys.stderr)
+    if args.json:
+        print(json.dumps({"config": str(target.path), "key_file": str(key_file) if key_file else None,
+                          "recipient": "key file" if key_file else "passphrase"}, indent=2))
     return EXIT_OK
 
 
@@ -225,6 +228,10 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         print(f"warning: {warning}", file=sys.stderr)
     shown = MASK if field.is_secret else format_value(field, value)
     print(f"{format_key(path)} = {shown}", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"key": format_key(path), "value": shown, "secret": field.is_secret,
+                          "warnings": [{"where": w.where, "message": w.message} for w in warnings]},
+                         indent=2, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -242,10 +249,12 @@ def _rekey(config: ConfigFile, target: ConfigOpener, args: argparse.Namespace) -
     if args.add_key_file:
         add_key_file(config, Path(args.add_key_file))
         print(f"Added key file {args.add_key_file} as a recipient", file=sys.stderr)
+        _said(args, config, f"added the key file {args.add_key_file} as a recipient")
         return EXIT_OK
     if args.change_passphrase and not recipients.passphrase:
         add_passphrase(config, new_passphrase(args.passphrase_stdin))
         print("Added a passphrase as a recipient", file=sys.stderr)
+        _said(args, config, "added a passphrase as a recipient")
         return EXIT_OK
     # Every other change rotates the data key, so a dropped or replaced recipient opens nothing new;
     # each recipient kept is re-wrapped, which needs it once more.
@@ -274,7 +283,16 @@ def _rekey(config: ConfigFile, target: ConfigOpener, args: argparse.Namespace) -
             else "rotated the data key")
     print(f"{config.path}: {what}; every secret was re-encrypted. The backup was removed "
           "because it opened with the old key.", file=sys.stderr)
+    _said(args, config, what)
     return EXIT_OK
+
+
+def _said(args: argparse.Namespace, config: ConfigFile, what: str) -> None:
+    """With --json, what rekey did, on standard output."""
+    if args.json:
+        recipients = config.recipients()
+        print(json.dumps({"config": str(config.path), "done": what, "recipients": {
+            "key_file": bool(recipients.key_file), "passphrase": bool(recipients.passphrase)}}, indent=2))
 
 
 def _current_key(target: ConfigOpener, recipients: Recipients) -> bytes:
@@ -291,6 +309,7 @@ def _current_key(target: ConfigOpener, recipients: Recipients) -> bytes:
 def register(sub: argparse._SubParsersAction) -> None:
     """Add init, check, config and rekey."""
     init = sub.add_parser("init", help="write a new commented config with the defaults")
+    init.add_argument("--json", action="store_true", help="print what was created as JSON on stdout")
     runs(init, cmd_init)
 
     check = sub.add_parser("check", help="verify the MAC and validate every section (exit 2 on problems)")
@@ -309,6 +328,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     setp.add_argument("value", metavar="VALUE", nargs="?")
     setp.add_argument("--stdin", action="store_true",
                       help="read the value from standard input: one line, a trailing newline is dropped")
+    setp.add_argument("--json", action="store_true", help="print the key, its value (secrets masked) and warnings")
     runs(setp, cmd_config_set)
 
     rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")
@@ -317,4 +337,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     group.add_argument("--remove-key-file", action="store_true", help="remove the key file recipient and rotate the data key")
     group.add_argument("--change-passphrase", action="store_true", help="set a new passphrase")
     group.add_argument("--remove-passphrase", action="store_true", help="remove the passphrase recipient and rotate the data key")
+    rekey.add_argument("--json", action="store_true", help="print what was done and the recipients left as JSON")
     runs(rekey, cmd_rekey)

@@ -21,11 +21,19 @@ def cmd_invoices_import(args: argparse.Namespace) -> int:
     if args.company not in [k for k in editor.record_keys(schema.COMPANIES) if k]:
         raise CliError(f"company {args.company!r} is not in Companies; add it first (or check the code)")
     failed = False
+    results = []
     for name in args.files:
         outcome = import_invoice(state, Path(name), args.company, manager_email=args.manager or "",
                                  data_dir=invoice_files_dir(state.path))
-        print(f"{outcome.status:<16} {outcome.message}", file=sys.stderr if outcome.status == "refused" else sys.stdout)
         failed |= outcome.status == "refused"
+        if args.json:
+            results.append({"file": str(outcome.path), "status": outcome.status, "message": outcome.message,
+                            "invoice_id": outcome.invoice_id})
+        else:
+            print(f"{outcome.status:<16} {outcome.message}",
+                  file=sys.stderr if outcome.status == "refused" else sys.stdout)
+    if args.json:
+        print(json.dumps(results, indent=2, ensure_ascii=False))
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -78,6 +86,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("files", metavar="FILE", nargs="+")
     imp.add_argument("--company", metavar="CODE", required=True, help="the issuing company (see Companies)")
     imp.add_argument("--manager", metavar="EMAIL", help="the invoice manager alerted on CHORUS statuses")
+    imp.add_argument("--json", action="store_true", help="one object per file: file, status, message, invoice_id")
     show = invoices_sub.add_parser("list", help="list invoices (newest first)")
     show.add_argument("--company", metavar="CODE")
     show.add_argument("--status", metavar="STATUS", type=chorus_status,
