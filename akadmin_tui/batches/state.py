@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..settings import schema
+from ..settings.locations import state_path_for
 from ..settings.store import ConfigFile
 from ..settings.validate import codes_of, effective, records_of
 from .migrations import MIGRATIONS
@@ -26,15 +27,6 @@ class LastPass:
 
     environment: str
     passed_at: dt.datetime
-
-
-def state_path_for(config_path: Path, document: dict | None = None) -> Path:
-    """Where the state database of a config lives: Configuration > State database, else beside the config."""
-    chosen = ((document or {}).get("state") or {}).get("path") if isinstance(document, dict) else None
-    if isinstance(chosen, str) and chosen.strip():
-        path = Path(chosen.strip()).expanduser()
-        return path if path.is_absolute() else config_path.parent / path
-    return config_path.with_name(config_path.stem + ".state.sqlite")
 
 
 def invoice_files_dir(state_path: Path) -> Path:

@@ -112,12 +112,13 @@ def new_passphrase(from_stdin: bool) -> str:
     return value
 
 
-def open_config(target: ConfigOpener, *, passphrase_stdin: bool = False, read_only: bool = False) -> ConfigFile:
+def open_config(target: ConfigOpener, *, passphrase_stdin: bool = False, read_only: bool = False,
+                older_allowed: bool = False) -> ConfigFile:
     """Open the target config with its key file or a passphrase, as the arguments say."""
     source: Callable[[], str] = (
         (lambda: read_stdin_line("the passphrase")) if passphrase_stdin else (lambda: prompt_passphrase("Passphrase: "))
     )
-    config = target.open(passphrase=source)
+    config = target.open(passphrase=source, older_allowed=older_allowed)
     config.read_only = read_only
     return config
 

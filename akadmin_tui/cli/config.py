@@ -54,7 +54,12 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    config = open_config(config_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True)
+    config = open_config(config_target(args), passphrase_stdin=args.passphrase_stdin, read_only=True,
+                         older_allowed=args.accept_older)
+    if args.accept_older:
+        from ..settings.generations import accept_older
+
+        print(f"accepted on purpose, logged: {accept_older(config.path, config.plain())}", file=sys.stderr)
     findings = SettingsEditor(config).findings()
     findings += _undecryptable(config)
     findings += _environment_findings(config)
@@ -314,6 +319,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     check = sub.add_parser("check", help="verify the MAC and validate every section (exit 2 on problems)")
     check.add_argument("--json", action="store_true", help="print the findings as JSON on stdout")
+    check.add_argument("--accept-older", action="store_true",
+                       help="take this file as the current one although a newer generation was seen here (a backup "
+                            "restored on purpose); the acceptance is logged")
     runs(check, cmd_check)
 
     config = sub.add_parser("config", help="read or change one setting")

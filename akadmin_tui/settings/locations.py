@@ -40,3 +40,12 @@ def default_key_file(env: Mapping[str, str] = os.environ) -> Path | None:
 def demo_dir(env: Mapping[str, str] = os.environ) -> Path:
     """Where `akadmin demo` keeps its working copy of the sample configuration."""
     return state_dir(env) / "demo"
+
+
+def state_path_for(config_path: Path, document: Mapping | None = None) -> Path:
+    """Where the state database of a config lives: Configuration > State database, else beside the config."""
+    chosen = ((document or {}).get("state") or {}).get("path") if isinstance(document, Mapping) else None
+    if isinstance(chosen, str) and chosen.strip():
+        path = Path(chosen.strip()).expanduser()
+        return path if path.is_absolute() else config_path.parent / path
+    return config_path.with_name(config_path.stem + ".state.sqlite")

@@ -31,7 +31,7 @@ class ConfigOpener:
         parse_plain(read_document_text(self.path), self.path)
         return self.key_file_to_use() is None
 
-    def open(self, passphrase: str | PassphraseSource | None = None) -> ConfigFile:
-        """Load, unlock and authenticate the file."""
+    def open(self, passphrase: str | PassphraseSource | None = None, *, older_allowed: bool = False) -> ConfigFile:
+        """Load, unlock and authenticate the file (an older generation than seen here only when allowed)."""
         return ConfigFile.load(self.path, key_file=self.key_file_to_use(), passphrase=passphrase,
-                               read_only=self.read_only)
+                               read_only=self.read_only, older_allowed=older_allowed)

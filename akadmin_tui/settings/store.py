@@ -15,6 +15,7 @@ import tomlkit
 from tomlkit.items import Item, Table
 from tomlkit.toml_document import TOMLDocument
 
+from . import generations
 from .keys import KeyPath
 from .lock import ConfigLock
 from .vault import (
@@ -35,6 +36,10 @@ class ConfigError(Exception):
 
 class NewerFormatError(ConfigError):
     """The file was written by a newer akadmin."""
+
+
+class RolledBackError(ConfigError):
+    """The file is older than a generation already seen here (a restored copy); the text says how to accept it."""
 
 
 class SaveError(Exception):
@@ -215,14 +220,23 @@ class ConfigFile:
     @classmethod
     def load(cls, path: Path, *, key_file: Path | None = None,
              passphrase: str | PassphraseSource | None = None, read_only: bool = False,
-             verify: bool = True) -> ConfigFile:
-        """Read, authenticate and parse the file; raise ConfigError/VaultError with a clear text."""
+             verify: bool = True, older_allowed: bool = False) -> ConfigFile:
+        """Read, authenticate and parse the file; raise ConfigError/VaultError with a clear text.
+
+        An authentic file older than a generation already seen here is refused (RolledBackError) unless
+        `older_allowed` (the admin restores it on purpose: `akadmin check --accept-older`).
+        """
         text = read_document_text(path)
         plain = parse_plain(text, path)
         table = vault_table(plain, path)
         vault, used_passphrase = open_vault(table, path, key_file, passphrase)
         if verify:
             vault.verify(plain, str(path))
+            if not older_allowed:
+                try:
+                    generations.check_and_record(Path(os.path.realpath(path)), plain)
+                except generations.RolledBack as error:
+                    raise RolledBackError(str(error)) from None
         document = tomlkit.parse(text)
         return cls(path, document, vault, read_only=read_only, passphrase=used_passphrase,
                    source=text.encode("utf-8"))
@@ -387,6 +401,15 @@ class ConfigFile:
         """
         self._require_writable()
         data = self.render()
+        try:
+            previous_text = self.path.read_bytes() if self.path.exists() else None
+        except OSError:
+            previous_text = None  # reading it again below says why, with nothing changed
+        if data != previous_text:
+            # A new generation, under the MAC: an older copy of the file can be told apart from this one.
+            generation = generations.generation_of(self.plain()) + 1
+            self.vault_entries()[generations.GENERATION_KEY] = generation
+            data = self.render()
         # Prove the bytes are what we mean before they replace anything.
         check = parse_plain(data.decode("utf-8"), self.path)
         self.vault.verify(check, str(self.path))
@@ -402,6 +425,8 @@ class ConfigFile:
             atomic_write(backup_path_for(self.path), previous)
         atomic_write(self.path, data)
         self._source_digest = _digest(data)
+        plain = self.plain()
+        generations.record(generations.seen_path(self.path, plain), generations.generation_of(plain))
         if not keep_backup:
             backup_path_for(self.path).unlink(missing_ok=True)
         return True

@@ -23,13 +23,15 @@ def _changed_lines(before: str, after: str) -> list[str]:
             if line[:1] in "+-" and not line.startswith(("+++", "---"))]
 
 
-def test_saving_one_field_changes_that_line_and_the_mac_line(config: ConfigFile, config_path: Path) -> None:
+def test_saving_one_field_changes_that_line_the_generation_and_the_mac_line(config: ConfigFile,
+                                                                           config_path: Path) -> None:
     before = config_path.read_text()
     SettingsEditor(config).apply(schema.CHORUS, None, {"retry_count": 5})
     changed = _changed_lines(before, config_path.read_text())
-    assert (changed[0].startswith("-mac = ") and changed[2].startswith("+mac = ")) or len(changed) == 4
-    assert sorted(line[1:].split(" = ")[0] for line in changed) == ["mac", "mac", "retry_count", "retry_count"]
+    assert sorted(line[1:].split(" = ")[0] for line in changed) == ["generation", "generation", "mac", "mac",
+                                                                    "retry_count", "retry_count"]
     assert "+retry_count = 5" in changed
+    assert "-generation = 1" in changed and "+generation = 2" in changed
 
 
 def test_comments_and_order_written_by_the_admin_survive(config_path: Path, key_file: Path) -> None:
