@@ -11,7 +11,7 @@ from typing import Any
 from ..settings import schema
 from ..settings.accounting import FIELDS as ACCOUNTING_FIELDS
 from ..settings.accounting import INTEGRATIONS
-from ..settings.editor import SettingsEditor
+from ..settings.editor import SettingsEditor, record_path
 from ..settings.fields import Field, Section, Severity, Shape
 from ..settings.keys import KeyPathError, format_key, parse_key
 from ..settings.lifecycle import add_key_file, add_passphrase, check_passphrase, init_config, key_for, rotate_data_key
@@ -225,7 +225,8 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         editor = SettingsEditor(config)
         if section.shape is not Shape.TABLE and not editor.exists(section, record_key):
             noun = section.record_noun
-            raise CliError(f"{format_key(path[:-1])}: no such {noun}; create it in the console first", EXIT_FAILED)
+            raise CliError(f"{format_key(path[:-1])}: no such {noun}; add it first: akadmin config add "
+                           f"{format_key(path[:-1])}")
         warnings = editor.apply(section, record_key, {field.key: value})
     finally:
         config.lock.release()
@@ -237,6 +238,85 @@ def cmd_config_set(args: argparse.Namespace) -> int:
         print(json.dumps({"key": format_key(path), "value": shown, "secret": field.is_secret,
                           "warnings": [{"where": w.where, "message": w.message} for w in warnings]},
                          indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _record_of(text: str) -> tuple[tuple[str, ...], Section, str | None]:
+    """The record a key names: a collection's `TABLE.CODE`, or an optional table such as the Bridge user."""
+    try:
+        path = parse_key(text)
+    except KeyPathError as error:
+        raise CliError(f"invalid key: {error}") from None
+    best: tuple[Section, str | None] | None = None
+    for section in schema.SECTIONS:
+        n = len(section.table)
+        if path[:n] != section.table or (best is not None and len(best[0].table) >= n):
+            continue
+        rest = path[n:]
+        if section.shape is Shape.COLLECTION and len(rest) == 1:
+            best = (section, rest[0])
+        elif section.shape is Shape.OPTIONAL_TABLE and not rest:
+            best = (section, None)
+    if best is None:
+        tables = ", ".join(f"{format_key(s.table)}.CODE" if s.shape is Shape.COLLECTION else format_key(s.table)
+                           for s in schema.SECTIONS if s.shape is not Shape.TABLE)
+        raise CliError(f"{format_key(path)} names no record that can be added or removed; records are {tables}")
+    return path, best[0], best[1]
+
+
+def _given_values(section: Section, pairs: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not section.has_field(key.strip()):
+            known = ", ".join(f.key for f in section.fields if not f.is_secret)
+            raise CliError(f"--set {pair!r}: expected FIELD=VALUE with a field of {section.record_noun}s ({known})")
+        field = section.field(key.strip())
+        if field.is_secret:
+            raise CliError(f"--set {key.strip()}: secrets are never taken from the command line; add the record, then "
+                           f"use: akadmin config set {format_key(section.table)}.….{field.key} --stdin")
+        try:
+            values[field.key] = parse_text(field, utf8_text(text, "the value"))
+        except FieldError as error:
+            raise CliError(f"{key.strip()}: {error}") from None
+    return values
+
+
+def cmd_config_add(args: argparse.Namespace) -> int:
+    path, section, record_key = _record_of(args.key)
+    values = _given_values(section, args.set or [])
+    config = open_locked(config_target(args), passphrase_stdin=args.passphrase_stdin)
+    try:
+        warnings = SettingsEditor(config).create(section, record_key, values)
+    finally:
+        config.lock.release()
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(f"{format_key(path)}: {section.record_noun} added", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"key": format_key(path), "added": True, "values": {
+            key: format_value(section.field(key), value) for key, value in values.items()},
+            "warnings": [{"where": w.where, "message": w.message} for w in warnings]}, indent=2, ensure_ascii=False))
+    return EXIT_OK
+
+
+def cmd_config_remove(args: argparse.Namespace) -> int:
+    path, section, record_key = _record_of(args.key)
+    config = open_locked(config_target(args), passphrase_stdin=args.passphrase_stdin)
+    try:
+        editor = SettingsEditor(config)
+        if not editor.exists(section, record_key):
+            raise CliError(f"{format_key(path)}: no such {section.record_noun}")
+        going = [format_key(record_path(dependent, key)) for dependent, key in editor.dependents(section, record_key)]
+        if not args.yes:
+            also = f" with {', '.join(going)}" if going else ""
+            raise CliError(f"this removes {format_key(path)}{also} and its secrets; run it again with --yes to confirm")
+        editor.remove(section, record_key)
+    finally:
+        config.lock.release()
+    print(f"{format_key(path)}: removed" + (f", with {', '.join(going)}" if going else ""), file=sys.stderr)
+    if args.json:
+        print(json.dumps({"key": format_key(path), "removed": [format_key(path), *going]}, indent=2))
     return EXIT_OK
 
 
@@ -338,6 +418,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="read the value from standard input: one line, a trailing newline is dropped")
     setp.add_argument("--json", action="store_true", help="print the key, its value (secrets masked) and warnings")
     runs(setp, cmd_config_set)
+
+    add = config_sub.add_parser("add", help="add a record (a company, a Chorus setup, a bank, a batch…), validated as in "
+                                            "the console")
+    add.add_argument("key", metavar="KEY", help="the record, e.g. companies.DELTA or special_parameters.chorus.DELTA")
+    add.add_argument("--set", metavar="FIELD=VALUE", action="append",
+                     help="a field of the new record (repeat it); secrets afterwards with config set … --stdin")
+    add.add_argument("--json", action="store_true")
+    runs(add, cmd_config_add)
+    remove = config_sub.add_parser("remove", help="remove a record and what goes with it (asks --yes)")
+    remove.add_argument("key", metavar="KEY")
+    remove.add_argument("--yes", action="store_true", help="confirm the removal")
+    remove.add_argument("--json", action="store_true")
+    runs(remove, cmd_config_remove)
 
     rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")
     group = rekey.add_mutually_exclusive_group()
