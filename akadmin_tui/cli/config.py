@@ -282,9 +282,23 @@ def _given_values(section: Section, pairs: list[str]) -> dict[str, Any]:
     return values
 
 
+def _secret_values(section: Section, keys: list[str], passphrase_stdin: bool) -> dict[str, Any]:
+    """The secrets named by --secret-stdin, one line of standard input each, in the order given."""
+    if keys and passphrase_stdin:
+        raise CliError("--secret-stdin and --passphrase-stdin cannot both read standard input; use --key-file")
+    values: dict[str, Any] = {}
+    for key in keys:
+        if not section.has_field(key) or not section.field(key).is_secret:
+            secrets = ", ".join(f.key for f in section.fields if f.is_secret) or "none"
+            raise CliError(f"--secret-stdin {key}: not a secret of {section.record_noun}s (its secrets: {secrets})")
+        values[key] = read_stdin_line(f"the value of {key}")
+    return values
+
+
 def cmd_config_add(args: argparse.Namespace) -> int:
     path, section, record_key = _record_of(args.key)
     values = _given_values(section, args.set or [])
+    values |= _secret_values(section, args.secret_stdin or [], args.passphrase_stdin)
     config = open_locked(config_target(args), passphrase_stdin=args.passphrase_stdin)
     try:
         warnings = SettingsEditor(config).create(section, record_key, values)
@@ -423,7 +437,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                             "the console")
     add.add_argument("key", metavar="KEY", help="the record, e.g. companies.DELTA or special_parameters.chorus.DELTA")
     add.add_argument("--set", metavar="FIELD=VALUE", action="append",
-                     help="a field of the new record (repeat it); secrets afterwards with config set … --stdin")
+                     help="a field of the new record (repeat it); secrets with --secret-stdin")
+    add.add_argument("--secret-stdin", metavar="FIELD", action="append",
+                     help="a secret field of the new record, read from standard input (one line each, in order)")
     add.add_argument("--json", action="store_true")
     runs(add, cmd_config_add)
     remove = config_sub.add_parser("remove", help="remove a record and what goes with it (asks --yes)")

@@ -62,3 +62,24 @@ def test_remove_asks_yes_and_takes_the_companys_chorus_setup_with_it(akadmin, tm
     assert code == 0, err
     opened = SettingsEditor(ConfigFile.load(config, key_file=key))
     assert not opened.exists(schema.COMPANIES, "DELTA") and not opened.exists(schema.CHORUS_SPECIAL, "DELTA")
+
+
+def test_a_batch_with_its_secret_and_an_accounting_configuration_are_added(akadmin, tmp_path: Path) -> None:
+    config, key = tmp_path / "config.toml", tmp_path / "akadmin.key"
+    akadmin("init", "--config", str(config), "--key-file", str(key))
+    code, _, err = cli(akadmin, key, config, "config", "add", "batches.CHK", "--set", "label=CHORUS statuses",
+                       "--set", "template=CheckFacturesClientChorus", "--set", "schedule=every 1h",
+                       "--set", "BATCH_MAIL=support@acme.example", "--set", "BATCH_USER=batch",
+                       "--secret-stdin", "BATCH_PWD", stdin="the batch password\n")
+    assert code == 0, err
+    code, _, err = cli(akadmin, key, config, "config", "add", "interfaces.accounting.ONEA", "--set", "integration=onea")
+    assert code == 2 and "'API key' is required for Onea" in err  # the integration's own rules, as in the console
+    code, _, err = cli(akadmin, key, config, "config", "add", "interfaces.accounting.ONEA", "--set", "integration=onea",
+                       "--secret-stdin", "api_key", stdin="onea-api-key\n")
+    assert code == 0, err
+    opened = SettingsEditor(ConfigFile.load(config, key_file=key))
+    assert opened.values(schema.BATCHES, "CHK")["BATCH_PWD"] == "the batch password"
+    assert opened.exists(schema.ACCOUNTING, "ONEA")
+    assert "the batch password" not in config.read_text()
+    code, _, err = cli(akadmin, key, config, "config", "add", "batches.CHK2", "--secret-stdin", "label", stdin="x\n")
+    assert code == 2 and "not a secret" in err
