@@ -19,6 +19,7 @@ from ..settings.session import ConfigOpener
 from ..settings.store import ConfigFile, Recipients
 from ..settings.validate import FieldError, Finding, codes_of, effective, format_value, parse_text, records_of
 from ..settings.vault import TamperedError, is_ciphertext, key_fingerprint
+from . import provision
 from .common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -447,6 +448,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove.add_argument("--yes", action="store_true", help="confirm the removal")
     remove.add_argument("--json", action="store_true")
     runs(remove, cmd_config_remove)
+
+    provision.register(config_sub)
 
     rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")
     group = rekey.add_mutually_exclusive_group()

@@ -112,6 +112,23 @@ class SettingsEditor:
             return None
         return new_code_problem(section, code, self.record_keys(section))
 
+    def apply_all(self, changes: list[tuple[Section, str | None, Mapping[str, Any]]]) -> list[Finding]:
+        """Set fields of several records (created when absent) in one save: all of them, or none on an error."""
+        for section, record_key, _ in changes:
+            if not self.exists(section, record_key):
+                problem = self.code_problem(section, record_key)
+                if problem is not None:
+                    raise ChangeRefused([Finding(format_key(section.table), problem)])
+
+        def mutate() -> None:
+            for section, record_key, values in changes:
+                base = record_path(section, record_key)
+                self.config.ensure_table(base)
+                for key, value in with_fills(section, values).items():
+                    self.config.set(base + (key,), value, secret=section.field(key).is_secret)
+
+        return self._transaction(mutate)
+
     def create(self, section: Section, record_key: str | None, values: Mapping[str, Any]) -> list[Finding]:
         """Add a record (a company, a bank, the Bridge user) with its values, and save."""
         if self.exists(section, record_key) and record_key not in section.fixed_keys:
