@@ -7,6 +7,7 @@ import datetime as dt
 import getpass
 import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -123,15 +124,30 @@ def open_config(target: ConfigOpener, *, passphrase_stdin: bool = False, read_on
     return config
 
 
+LOCK_WAIT_S = 10.0  # how long a command waits for another short-lived command holding the config's lock
+
+
 def open_locked(target: ConfigOpener, *, passphrase_stdin: bool = False) -> ConfigFile:
-    """Take the lock, then read the file: what is changed is what is on disk, never a stale copy."""
-    lock = ConfigLock(Path(os.path.realpath(target.path)))
-    try:
-        lock.acquire()
-    except LockedError as error:
-        raise CliError(f"{error}; close that console or make the change there", EXIT_FAILED) from None
-    except OSError as error:
-        raise CliError(f"cannot lock {target.path}: {error.strerror or error}", EXIT_FAILED) from None
+    """Take the lock, then read the file: what is changed is what is on disk, never a stale copy.
+
+    Another command holding the lock (a config set in the same provisioning script) is waited for, up to
+    LOCK_WAIT_S; a console holding it makes this fail at once, naming it.
+    """
+    lock = ConfigLock(Path(os.path.realpath(target.path)), kind="command")
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while True:
+        try:
+            lock.acquire()
+            break
+        except LockedError as error:
+            waiting = error.holder is not None and error.holder.kind == "command"
+            if not waiting:
+                raise CliError(f"{error}; close that console or make the change there", EXIT_FAILED) from None
+            if time.monotonic() >= deadline:
+                raise CliError(f"{error}, still after {LOCK_WAIT_S:.0f} s; try again when it is done", EXIT_FAILED) from None
+            time.sleep(0.05)
+        except OSError as error:
+            raise CliError(f"cannot lock {target.path}: {error.strerror or error}", EXIT_FAILED) from None
     try:
         config = open_config(target, passphrase_stdin=passphrase_stdin)
     except BaseException:

@@ -20,6 +20,7 @@ class LockHolder:
     host: str
     pid: int
     since: float
+    kind: str = "console"  # "command" for a short-lived akadmin command (another may wait for it)
 
     def describe(self) -> str:
         """One line such as 'root@erp01 (pid 4242) since 2026-11-21 09:12'."""
@@ -45,8 +46,9 @@ def lock_path_for(config_path: Path) -> Path:
 class ConfigLock:
     """Holds an exclusive flock on `<config>.lock` until released or the process ends."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, kind: str = "console") -> None:
         self.path = lock_path_for(config_path)
+        self.kind = kind
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -60,7 +62,8 @@ class ConfigLock:
         except BlockingIOError:
             os.close(fd)
             raise LockedError(self.path.with_name(self.path.name.removesuffix(".lock")), read_holder(self.path)) from None
-        holder = {"user": getpass.getuser(), "host": socket.gethostname(), "pid": os.getpid(), "since": time.time()}
+        holder = {"user": getpass.getuser(), "host": socket.gethostname(), "pid": os.getpid(), "since": time.time(),
+                  "kind": self.kind}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
         self._fd = fd
@@ -81,6 +84,7 @@ def read_holder(lock_file: Path) -> LockHolder | None:
     """What the current holder wrote in the lock file, if readable."""
     try:
         data = json.loads(lock_file.read_text() or "{}")
-        return LockHolder(str(data["user"]), str(data["host"]), int(data["pid"]), float(data["since"]))
+        return LockHolder(str(data["user"]), str(data["host"]), int(data["pid"]), float(data["since"]),
+                          str(data.get("kind", "console")))
     except (OSError, ValueError, KeyError, TypeError):
         return None
