@@ -450,6 +450,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     runs(remove, cmd_config_remove)
 
     provision.register(config_sub)
+    provision.register_edit(sub)
 
     rekey = sub.add_parser("rekey", help="rotate the data key, or manage the vault's recipients")
     group = rekey.add_mutually_exclusive_group()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
+import shutil
+import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -12,7 +17,7 @@ from typing import Any
 import tomlkit
 
 from ..settings import schema
-from ..settings.editor import SettingsEditor
+from ..settings.editor import ChangeRefused, SettingsEditor
 from ..settings.fields import Kind, Section, Shape
 from ..settings.keys import format_key
 from ..settings.validate import FieldError, format_value, parse_text
@@ -200,3 +205,63 @@ def register(config_sub: argparse._SubParsersAction) -> None:
                                                   "(the only way secrets in clear are taken)")
     app.add_argument("--diff", action="store_true", help="print what would change and change nothing")
     runs(app, cmd_config_apply)
+
+
+def _run_editor(path: Path) -> None:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+    except OSError as error:
+        raise CliError(f"cannot run the editor {editor!r} ($VISUAL, $EDITOR): {error.strerror or error}") from None
+    if done.returncode != 0:
+        raise CliError(f"the editor {editor!r} exited with {done.returncode}: nothing was changed")
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    config = open_locked(config_target(args), passphrase_stdin=args.passphrase_stdin)
+    folder = Path(tempfile.mkdtemp(prefix="akadmin-edit-"))  # 0700, whatever the umask
+    try:
+        editor = SettingsEditor(config)
+        path = folder / "settings.toml"
+        text = EDIT_HEADER + tomlkit.dumps(export(editor, reveal=False))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        while True:
+            _run_editor(path)
+            try:
+                plan = changes_of(editor, _read(str(path)), secrets_allowed=True)
+                lines = [line for *_, record_lines in plan for line in record_lines]
+                warnings = editor.apply_all([(s, k, v) for s, k, v, _ in plan]) if plan else []
+                break
+            except (CliError, ChangeRefused) as refused:
+                why = str(refused) if isinstance(refused, CliError) else "\n".join(f"  {f}" for f in refused.findings)
+                print(f"not saved:\n{why}", file=sys.stderr)
+                if not (sys.stdin.isatty() and _again()):
+                    raise CliError("nothing was changed") from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # the plain values never outlive the command
+        config.lock.release()
+    print("\n".join(lines) if lines else "nothing to change")
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _again() -> bool:
+    answer = input("Edit again? [Y/n] ").strip().lower()
+    return answer in ("", "y", "yes")
+
+
+EDIT_HEADER = """\
+# akadmin edit: the plain settings of this config. Save and quit to apply them in one save, once valid.
+# Secrets show as ******** and are kept unless you replace them. This file is private (0600) and is
+# removed when the editor closes.
+
+"""
+
+
+def register_edit(sub: argparse._SubParsersAction) -> None:
+    """Add edit."""
+    edit = sub.add_parser("edit", help="edit the plain settings in $EDITOR (secrets masked); saved only when valid")
+    runs(edit, cmd_edit)
