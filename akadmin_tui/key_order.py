@@ -21,10 +21,14 @@ from collections.abc import Awaitable, Callable
 from textual import events
 from textual.app import App, ScreenStackError
 from textual.timer import Timer
+from textual.widget import Widget
 
 # How long a key may wait for the console to settle after the one before; past it, it goes anyway (a widget that
 # never settles, such as a running animation, must not make typing lag).
 HOLD_AT_MOST_S = 1.0
+# While widgets are still being mounted (a section opened by the key before, on a loaded server), the key waits
+# for them, and then for the focus they take after their first refresh; never longer than this in all.
+MOUNT_HOLD_AT_MOST_S = 5.0
 # How often a held key checks whether the console has settled.
 POLL_S = 0.005
 
@@ -58,7 +62,8 @@ class KeyGate:
         self.app = app
         self.apply = apply
         self.held: deque[KeyEvent] = deque()
-        self._waiting_since = 0.0
+        self._waiting_since = 0.0  # since when the first held key waits for the console to settle
+        self._held_since = 0.0  # since when it waits at all (mounting included)
         self._timer: Timer | None = None
 
     async def receive(self, event: KeyEvent) -> None:
@@ -67,7 +72,7 @@ class KeyGate:
             await self.apply(event)
             return
         if not self.held:
-            self._waiting_since = time.monotonic()
+            self._waiting_since = self._held_since = time.monotonic()
         self.held.append(event)
         self._poll_soon()
 
@@ -82,16 +87,28 @@ class KeyGate:
             return False
         return any(node._next_callbacks or not node._message_queue.empty() for node in nodes)
 
+    def mounting(self) -> bool:
+        """True while some widget of the screen is composed but not mounted yet."""
+        try:
+            return any(isinstance(node, Widget) and not node.is_mounted for node in self.app.screen.walk_children())
+        except ScreenStackError:
+            return False
+
     async def _release(self) -> None:
         self._timer = None
         if not self.held:
             return
-        if self.settling() and time.monotonic() - self._waiting_since < HOLD_AT_MOST_S:
+        now = time.monotonic()
+        if now - self._held_since < MOUNT_HOLD_AT_MOST_S and self.mounting():
+            self._waiting_since = now  # the settling window starts once what is being built is mounted
+            self._poll_soon()
+            return
+        if self.settling() and now - self._waiting_since < HOLD_AT_MOST_S:
             self._poll_soon()
             return
         await self.apply(self.held.popleft())
         if self.held:
-            self._waiting_since = time.monotonic()
+            self._waiting_since = self._held_since = time.monotonic()
             self._poll_soon()
 
     def _poll_soon(self) -> None:
