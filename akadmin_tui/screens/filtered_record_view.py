@@ -123,6 +123,10 @@ class FilteredRecordView(SectionView):
     def focus_field(self, key: str | None) -> None:
         """Put the focus on field `key` of the shown record (its first visible field when hidden or None)."""
         form = self.form
+        if form is None and self._current is None and self.editor.record_keys(self.section):
+            # Opened from the palette: the view has not shown its first record yet; its form takes the focus.
+            self._pending_focus = key or ""
+            return
         if form is None:
             self.focus_first_field()
             return

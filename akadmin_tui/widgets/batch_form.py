@@ -42,6 +42,7 @@ class ParameterRow(FieldRow):
     # A class rather than :focus-within: Textual restyles the row on focus, not the row's own children.
     def on_descendant_focus(self) -> None:
         self.add_class("-focused")  # its description opens in full
+        self.call_after_refresh(self.scroll_visible)  # the row has grown: bring all of it into view
 
     def on_descendant_blur(self) -> None:
         self.remove_class("-focused")

@@ -67,30 +67,52 @@ async def test_one_batch_never_runs_twice_at_once(editor, state, monkeypatch) ->
     await first
 
 
+def scheduler_command(editor, log) -> list[str]:
+    """`akadmin scheduler` on the test's config, reading the passphrase from standard input."""
+    return [sys.executable, "-m", "akadmin_tui", "scheduler", "--config", str(editor.config.path),
+            "--passphrase-stdin", "--log-file", str(log)]
+
+
+def start_scheduler(command: list[str], **popen) -> subprocess.Popen:
+    """The scheduler started as systemd would, its passphrase given."""
+    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            **popen)
+    host.stdin.write(PASS)
+    host.stdin.close()
+    return host
+
+
+def wait_for_signatures_run(state_path) -> str:
+    """The outcome of the first SIGNATURES run once it has ended; fails after 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if state_path.exists():
+            store = StateStore(state_path)
+            runs = store.query("SELECT outcome FROM batch_runs WHERE batch_code = 'SIGNATURES' AND outcome != 'running'")
+            store.close()
+            if runs:
+                return runs[0][0]
+    raise AssertionError("SIGNATURES never ran")
+
+
+def stop(host: subprocess.Popen) -> None:
+    host.send_signal(signal.SIGTERM)
+    host.wait(30)
+
+
 def test_scheduler_runs_the_batches_headless_and_only_once(editor, tmp_path) -> None:
     editor.apply(schema.UNIVERSIGN, None, {"start_period_s": 0})
     state_path = state_path_for(editor.config.path, editor.config.plain())
     log = tmp_path / "scheduler.log"
-    command = [sys.executable, "-m", "akadmin_tui.cli", "scheduler", "--config", str(editor.config.path),
-               "--passphrase-stdin", "--log-file", str(log)]
-    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    host.stdin.write(PASS)
-    host.stdin.close()
+    command = scheduler_command(editor, log)
+    host = start_scheduler(command)
     try:
-        deadline = time.monotonic() + 30
-        runs = []
-        while time.monotonic() < deadline and not runs:
-            time.sleep(0.2)
-            if state_path.exists():
-                store = StateStore(state_path)
-                runs = store.query("SELECT outcome FROM batch_runs WHERE batch_code = 'SIGNATURES' AND outcome != 'running'")
-                store.close()
-        assert runs and runs[0][0] == "ok"
+        assert wait_for_signatures_run(state_path) == "ok"
         second = subprocess.run(command, input=PASS, capture_output=True, text=True, timeout=30)
         assert second.returncode == 1 and "already run on" in second.stderr
     finally:
-        host.send_signal(signal.SIGTERM)
-        host.wait(30)
+        stop(host)
     assert host.returncode == 0
     text = log.read_text()
     assert "[SIGNATURES]" in text and "akadmin scheduler stopped" in text
@@ -103,26 +125,12 @@ def test_every_file_the_scheduler_creates_is_private_whatever_the_umask(editor, 
     before = set(folder.rglob("*"))
     log = tmp_path / "logs" / "scheduler.log"
     log.parent.mkdir()
-    command = [sys.executable, "-m", "akadmin_tui", "scheduler", "--config", str(editor.config.path),
-               "--passphrase-stdin", "--log-file", str(log)]
     # A umask that lets everyone read: what systemd and most shells give.
-    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: os.umask(0o022))
-    host.stdin.write(PASS)
-    host.stdin.close()
+    host = start_scheduler(scheduler_command(editor, log), preexec_fn=lambda: os.umask(0o022))
     try:
-        deadline = time.monotonic() + 30
-        runs = []
-        while time.monotonic() < deadline and not runs:
-            time.sleep(0.2)
-            if state_path.exists():
-                store = StateStore(state_path)
-                runs = store.query("SELECT outcome FROM batch_runs WHERE batch_code = 'SIGNATURES' AND outcome != 'running'")
-                store.close()
-        assert runs and runs[0][0] == "ok"
+        assert wait_for_signatures_run(state_path) == "ok"
     finally:
-        host.send_signal(signal.SIGTERM)
-        host.wait(30)
+        stop(host)
     created = [path for path in set(folder.rglob("*")) - before if path.exists()] + [log]
     assert any(path.is_dir() for path in created) and state_path in created
     loose = {str(path.relative_to(tmp_path)): oct(path.stat().st_mode & 0o777) for path in created
@@ -142,11 +150,7 @@ def wait_for_text(path, text: str, timeout: float = 30) -> str:
 
 def test_sighup_reopens_the_log_and_keeps_the_batches(editor, tmp_path) -> None:
     log = tmp_path / "scheduler.log"
-    command = [sys.executable, "-m", "akadmin_tui", "scheduler", "--config", str(editor.config.path),
-               "--passphrase-stdin", "--log-file", str(log)]
-    host = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    host.stdin.write(PASS)
-    host.stdin.close()
+    host = start_scheduler(scheduler_command(editor, log))
     try:
         wait_for_text(log, "akadmin scheduler started")
         log.rename(tmp_path / "scheduler.log.1")  # what logrotate does, before it sends SIGHUP
@@ -157,8 +161,7 @@ def test_sighup_reopens_the_log_and_keeps_the_batches(editor, tmp_path) -> None:
         assert "SIGHUP" not in (tmp_path / "scheduler.log.1").read_text()
         assert oct(log.stat().st_mode & 0o777) == "0o600", reopened
     finally:
-        host.send_signal(signal.SIGTERM)
-        host.wait(30)
+        stop(host)
     assert host.returncode == 0
     assert "akadmin scheduler stopped" in log.read_text()
 

@@ -17,7 +17,9 @@ from akadmin_tui.widgets.test_panel import TestPanel
 from tests.functional.conftest import SIZE, make_app
 from tests.waiting import settle, wait_until
 
-CLIENT_ID, SECRET = "demo-bridge-client", "demo-bridge-secret"
+from .test_bridge import CLIENT_ID, SECRET
+from .test_bridge import assert_no_secret as assert_no_bridge_secret
+
 EMAIL, USER_PASSWORD = "finance@acme.example", "demo-bridge-user-password"  # the demo's Bridge user
 
 
@@ -30,9 +32,7 @@ def emulator():
 
 
 def assert_no_secret(result, *secrets: str) -> None:
-    text = json.dumps(result.to_json()) + result.to_text()
-    leaked = [s for s in (SECRET, USER_PASSWORD, *secrets) if s and s in text]
-    assert not leaked, leaked
+    assert_no_bridge_secret(result, USER_PASSWORD, *secrets)
 
 
 async def user_test(emulator: BridgeEmulator, email: str = EMAIL, *, secret: str = SECRET,

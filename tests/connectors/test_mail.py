@@ -30,22 +30,6 @@ MAIL = OutgoingMail(to=("Zoé Durand <zoe@acme.example>",), cc=("compta@acme.exa
                     reply_to="support@acme.example")
 
 
-@pytest.fixture
-def smtp_server():
-    """Start an SmtpSandbox with the given options; every one started is stopped at the end."""
-    started: list[SmtpSandbox] = []
-
-    def start(*args, **kwargs) -> SmtpSandbox:
-        server = SmtpSandbox(*args, **kwargs)
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 def use_smtp(editor, server: SmtpSandbox, security: str = "none", *, login: bool = False, **changes) -> None:
     editor.apply(schema.OFFICE_AUTOMATION, None, {"email_application": "smtp"})
     editor.apply(schema.MAIL, None, {"smtp_host": server.host, "smtp_port": server.port, "security": security,

@@ -23,22 +23,6 @@ USER, PASSWORD = "akadmin@acme.example", "demo-smtp-password"  # the demo config
 TO = "zoe@acme.example"
 
 
-@pytest.fixture
-def smtp_server():
-    """Start an SmtpSandbox with the given options; every one started is stopped at the end."""
-    started: list[SmtpSandbox] = []
-
-    def start(*args, **kwargs) -> SmtpSandbox:
-        server = SmtpSandbox(*args, **kwargs)
-        server.start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 def use(editor, server: SmtpSandbox, security: str = "none", *, login: bool = True, **changes) -> None:
     editor.apply(schema.MAIL, None, {"smtp_host": server.host, "smtp_port": server.port, "security": security,
                                      "username": USER if login else "", **changes})

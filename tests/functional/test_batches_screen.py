@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import Input
 
 from akadmin_tui.settings.schedules import ScheduleError, parse_schedule
-from tests.waiting import wait_for_focus, wait_until
+from tests.waiting import burst, run_from_palette, settle, wait_for_focus, wait_until
 
 from .conftest import SIZE
 from .test_batches_console import (
@@ -87,10 +87,25 @@ async def test_a_focused_parameter_is_on_screen_with_room_to_type(demo_path: Pat
         await select_batch(view, pilot, "CHORUS_SEND")
         row = view.form.row("BATCH_MAIL_REPLY_TO")
         row.editor.focus()
-        await wait_until(pilot, lambda: app.screen.region.contains_region(row.editor.region),
+        detail = view.query_one("#batch-detail")  # the part of the view the form scrolls in, above the help
+        await wait_until(pilot, lambda: detail.region.contains_region(row.editor.region),
                          what="the focused parameter scrolled into view")
         assert row.editor.region.width >= 15, row.editor.region
         # Its description, one cut line while the focus is elsewhere, opens in full.
         description = row.query_one(".param-description")
         await wait_until(pilot, lambda: description.size.height * description.size.width >= len(row.field.help),
                          what="the focused parameter's description in full")
+
+
+async def test_the_palette_puts_the_focus_on_the_batch_field_it_names(demo_path: Path) -> None:
+    app = console(demo_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for_focus(pilot, "#menu")
+        await run_from_palette(pilot, "BATCH_MAIL_REPLY_TO")
+        field = await wait_for_focus(pilot, "#input-BATCH_MAIL_REPLY_TO")
+        await settle(pilot)
+        detail = app.screen.query_one("#batch-detail")  # above the help panel
+        assert detail.region.contains_region(field.region), (field.region, detail.region)
+        before = field.value
+        burst(pilot, *"ops")  # letters the table would take as its keys (p pauses the batch)
+        await wait_until(pilot, lambda: field.value == before + "ops", what="the letters in the field")
