@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ from akadmin_tui.sandbox.demo_config import DEMO_PASSPHRASE, build_demo_config
 from akadmin_tui.settings.lifecycle import init_config
 from akadmin_tui.settings.store import ConfigFile
 from akadmin_tui.settings.vault import ScryptParams
+
+# Times shown depend on the server's zone: the suite reads them in UTC on every machine (subprocesses too);
+# tests about zones name theirs.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 # Tests use the cheapest scrypt cost the vault accepts; the product default is 2^15.
 CHEAP = ScryptParams(n=2**10, r=8, p=1)

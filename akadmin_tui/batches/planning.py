@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from ..settings.time_zones import in_zone
 from .queries.pauses import is_paused
 from .queries.runs import last_scheduled_run
 from .runtime import BatchSpec
@@ -45,8 +46,9 @@ def plan_first_run(spec: BatchSpec, *, now: dt.datetime, last_run: dt.datetime |
         count, first = missed_runs(spec, last_run, now)
         if count:
             more = "+" if count >= MAX_COUNTED_MISSES else ""
-            return FirstRun(now, f"{count}{more} scheduled run(s) missed since {first:%Y-%m-%d %H:%M} UTC while no "
-                                 "host was running: running once now", catch_up=True, missed=count)
+            since = in_zone(first or now, spec.schedule.zone)
+            return FirstRun(now, f"{count}{more} scheduled run(s) missed since {since} while no host was running: "
+                                 "running once now", catch_up=True, missed=count)
         anchor = last_run if spec.schedule.interval_s is not None else None
         return FirstRun(spec.schedule.next_after(now, anchor), "next scheduled run")
     return FirstRun(spec.schedule.next_after(now), "first scheduled run")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 from typing import Any
 
+from ..settings.time_zones import in_zone, zone_name
 from .common import EXIT_FAILED, EXIT_OK, CliError, local_time, open_with_state, runs
 
 
 def cmd_batch_list(args: argparse.Namespace) -> int:
-    from ..batches.catalog import batch_specs
+    from ..batches.catalog import batch_specs, plan_zone
     from ..batches.host import host_holder
     from ..batches.planning import next_run, utc_now
     from ..batches.queries.pauses import is_paused
@@ -24,6 +26,7 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
     holder = host_holder(state.path)
     # A running host's own plan is the truth; without one, when a host starting now would run each batch.
     plan = planned_runs(state) if holder else {}
+    zone = plan_zone(editor)
     rows: list[dict[str, Any]] = []
     for spec in batch_specs(editor):
         last = latest.get(spec.code)
@@ -31,20 +34,25 @@ def cmd_batch_list(args: argparse.Namespace) -> int:
         planned = plan[spec.code] if by_host else next_run(spec, state, now=now)
         rows.append({"code": spec.code, "label": spec.label, "template": spec.template,
                      "schedule": spec.schedule.describe() + (" (built-in)" if spec.builtin else ""),
-                     "paused": is_paused(state, spec.code), "next_run": planned.isoformat() if planned else None,
+                     "paused": is_paused(state, spec.code),
+                     "next_run": planned.astimezone(zone).isoformat() if planned else None,
                      "next_run_from": "host" if by_host else "estimate",
                      "last_run": last.started_at if last else None, "last_outcome": last.outcome if last else None,
                      "last_summary": last.summary if last else None})
     if args.json:
-        print(json.dumps({"host": holder, "batches": rows}, indent=2, ensure_ascii=False))
+        print(json.dumps({"host": holder, "time_zone": zone_name(zone), "batches": rows}, indent=2,
+                         ensure_ascii=False))
         return EXIT_OK
-    print(f"Batches run on {holder}; next runs are its plan." if holder else
+    print(f"Batches run on {holder}; next runs are its plan" if holder else
           "No scheduler host is running (akadmin scheduler, or the console): next runs are when a host started now "
-          "would run them.")
+          "would run them", end="")
+    print(f", in {zone_name(zone)}.")
     for row in rows:
-        nxt = "paused" if row["paused"] else (local_time(row["next_run"]) or "on demand")
-        ran = f"{row['last_outcome']} {local_time(row['last_run'])}" if row["last_run"] else "never run"
-        print(f"{row['code']:<20} {row['template']:<34} {row['schedule']:<22} next {nxt:<17} last {ran}")
+        planned_at = dt.datetime.fromisoformat(row["next_run"]) if row["next_run"] else None
+        nxt = "paused" if row["paused"] else (in_zone(planned_at, zone) if planned_at else "on demand")
+        ran = (f"{row['last_outcome']} {in_zone(dt.datetime.fromisoformat(row['last_run']), zone)}" if row["last_run"]
+               else "never run")
+        print(f"{row['code']:<20} {row['template']:<34} {row['schedule']:<22} next {nxt:<22} last {ran}")
     return EXIT_OK
 
 

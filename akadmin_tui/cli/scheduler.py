@@ -94,7 +94,9 @@ class HostLog:
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
+    from ..batches.catalog import plan_zone
     from ..batches.host import HostBusy, SchedulerHost
+    from ..settings.time_zones import in_zone, zone_name
 
     target = config_target(args)
     config, editor, state = open_with_state(args)
@@ -114,11 +116,13 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
             host.start()
         except HostBusy as error:
             raise CliError(str(error), EXIT_FAILED) from None
-        log.write(f"akadmin scheduler started on {state.path}; {len(host.specs)} batch(es); log {log_path}")
+        zone = plan_zone(editor)
+        log.write(f"akadmin scheduler started on {state.path}; {len(host.specs)} batch(es), cron schedules read in "
+                  f"{zone_name(zone)}; log {log_path}")
         notifier.ready(f"{len(host.specs)} batch(es) planned")
         for code in host.specs:
             nxt = host.next_run(code)
-            log.write(f"  {code}: next run {nxt.astimezone():%Y-%m-%d %H:%M:%S}" if nxt else f"  {code}: on demand")
+            log.write(f"  {code}: next run {in_zone(nxt, zone, seconds=True)}" if nxt else f"  {code}: on demand")
         wake = asyncio.Event()
         asked: set[str] = set()  # "stop", "hangup"
 

@@ -10,6 +10,7 @@ from ..batches.queries.pauses import paused_codes
 from ..batches.queries.plans import planned_runs
 from ..batches.queries.runs import RUNS_PAGE, LogLine, RunRow, last_runs, list_runs, run_codes, run_log, run_row
 from ..batches.runtime import BatchSpec
+from ..settings.time_zones import in_zone
 from .host_link import HostLink
 
 
@@ -57,7 +58,10 @@ def counts_text(row: RunRow) -> str:
 
 def next_run_text(link: HostLink | None, spec: BatchSpec, paused: set[str], last: RunRow | None,
                   plan: dict[str, dt.datetime | None] | None = None) -> str:
-    """The Next run column: 'running 45%', 'paused', 'on demand', or a local time (another host's: from its plan)."""
+    """The Next run column: 'running 45%', 'paused', 'on demand', or a time in the schedule's zone (e.g. 11-23 06:00 CET).
+
+    Another host's next runs come from the plan it wrote.
+    """
     live = link.live.get(spec.code) if link is not None else None
     if live is not None:
         return f"running {live.percent}%" if live.percent is not None else "running"
@@ -71,9 +75,9 @@ def next_run_text(link: HostLink | None, spec: BatchSpec, paused: set[str], last
         if plan is None or spec.code not in plan:
             return "by the other host"
         moment = plan[spec.code]
-        return local_time(moment, short=True) if moment is not None else "not planned"
+        return in_zone(moment, spec.schedule.zone, short=True) if moment is not None else "not planned"
     moment = link.host.next_run(spec.code)
-    return local_time(moment, short=True) if moment is not None else "not planned"
+    return in_zone(moment, spec.schedule.zone, short=True) if moment is not None else "not planned"
 
 
 def outcome_text(last: RunRow | None) -> str:

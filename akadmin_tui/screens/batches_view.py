@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import ContentSwitcher, DataTable, Static
 
@@ -22,6 +22,7 @@ from ..settings.editor import ChangeRefused
 from ..settings.schedules import Schedule
 from ..settings.store import SaveError
 from ..widgets.batch_form import BatchForm, reachable_key
+from ..widgets.focus_scroll import FocusKeepingScroll
 from ..widgets.record_form import RecordForm
 from .batch_data import clip, fit_widths, last_runs, next_run_text, outcome_text, paused_codes, planned_runs
 from .filtered_record_view import FORM_ACTIONS, FilteredRecordView, form_bindings
@@ -34,6 +35,8 @@ COLUMNS = (("Code", "code"), ("Label", "label"), ("Schedule", "schedule"), ("Nex
 # The columns cut (with …) so the table fits its width, the template first (the form shows it): the selected row
 # is shown in full above its form.
 GIVE_WAY = (("template",), ("label", "schedule"))
+# A planned next run in the schedule's zone, e.g. 11-23 06:00 CET (the zone shared by every row goes to the header).
+ZONED_TIME = re.compile(r"^[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} \S+$")
 BUILTIN_HOMES = {"RecuperationSignaturesUniversign": "Third-party interfaces > Electronic signature",
                  "RecuperationRelevesAkuiteoConnect": "Third-party interfaces > Akuiteo Connect"}
 
@@ -65,6 +68,7 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         self._specs: dict[str, BatchSpec] = {}
         self._dirty: set[str] = set()
         self._cells: dict[str, tuple[str, ...]] = {}  # each row's full text, by code
+        self._header: list[str] = []
         self._widths: dict[str, int] = {}  # the width each column is cut to
         self._binding_state: tuple[object, ...] | None = None
 
@@ -80,7 +84,7 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         for label, key in COLUMNS:
             table.add_column(label, key=key)
         yield table
-        with VerticalScroll(classes="record-area", id="batch-detail"):
+        with FocusKeepingScroll(classes="record-area", id="batch-detail"):
             yield ContentSwitcher(id="forms")
             yield Static("", id="builtin-card", classes="builtin-card", markup=False)
             yield Static("", id="empty-state", classes="empty-state")
@@ -118,23 +122,42 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         return (spec.code, spec.label, schedule, next_run_text(self.link, spec, paused, last, plan), outcome_text(last),
                 spec.template)
 
+    def _shared_zone(self) -> str:
+        """The zone abbreviation every planned next run ends with (CET), named once in the header; else ''."""
+        zones = {cells[3].rsplit(" ", 1)[1] for cells in self._cells.values() if ZONED_TIME.match(cells[3])}
+        return zones.pop() if len(zones) == 1 else ""
+
+    def _labels(self) -> list[str]:
+        zone = self._shared_zone()
+        return [f"{label} {zone}" if key == "next" and zone else label for label, key in COLUMNS]
+
     def _fitted_widths(self) -> dict[str, int]:
         """Each column's width so the table fits the view: the label, schedule and template give way."""
-        natural = {key: max([len(label)] + [len(cells[index]) for cells in self._cells.values()])
-                   for index, (label, key) in enumerate(COLUMNS)}
+        rows = [self._unclipped(cells) for cells in self._cells.values()]
+        natural = {key: max([len(label)] + [len(cells[index]) for cells in rows])
+                   for index, (label, (_, key)) in enumerate(zip(self._labels(), COLUMNS, strict=True))}
         table = self.query_one("#batch-table", DataTable)
         available = table.scrollable_content_region.width or self.size.width
         return fit_widths(natural, GIVE_WAY, available, padding=2 * table.cell_padding)
 
+    def _unclipped(self, cells: tuple[str, ...]) -> tuple[str, ...]:
+        """The cells as the table shows them before cutting: the zone the header names is not repeated."""
+        zone = self._shared_zone()
+        if not zone:
+            return cells
+        return (*cells[:3], cells[3].removesuffix(f" {zone}"), *cells[4:])
+
     def _shown_cells(self, cells: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(clip(text, self._widths.get(key, len(text))) for text, (_, key) in zip(cells, COLUMNS, strict=True))
+        return tuple(clip(text, self._widths.get(key, len(text)))
+                     for text, (_, key) in zip(self._unclipped(cells), COLUMNS, strict=True))
 
     def _set_columns(self) -> None:
         """Give the table's columns the widths that fit (rebuilding it empty)."""
         self._widths = self._fitted_widths()
+        self._header = self._labels()
         table = self.query_one("#batch-table", DataTable)
         table.clear(columns=True)
-        for label, key in COLUMNS:
+        for label, (_, key) in zip(self._header, COLUMNS, strict=True):
             table.add_column(label, key=key, width=self._widths[key])
 
     def on_resize(self, event: events.Resize) -> None:
@@ -142,7 +165,7 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         self.call_after_refresh(self._refit)
 
     def _refit(self) -> None:
-        if self._cells and self._fitted_widths() != self._widths:
+        if self._cells and (self._fitted_widths() != self._widths or self._labels() != self._header):
             self.reload()
 
     def summary(self, code: str) -> Content:
@@ -179,6 +202,8 @@ class BatchesView(FilteredRecordView, inherit_bindings=False):
         # By default the first configured batch, rather than a built-in task listed above it.
         first = next((c for c, spec in self._specs.items() if not spec.builtin), codes[0] if codes else None)
         self._fill_table(rows, select, first, "There is no batch yet. Press ctrl+n to create one.")
+        if self.form is not None and self.form.is_mounted:
+            self.form.show_next_fire()  # the host may have replanned it (another zone, a run elsewhere)
 
     def _refresh_rows(self, codes: set[str] | None = None) -> None:
         """Update the Next run and Last run cells (all rows, or the given ones)."""

@@ -199,7 +199,7 @@ class MainScreen(Screen):
         return [name for view in self.section_views() for name in view.pending_fields()]
 
     @on(RecordForm.Saved)
-    def _saved(self) -> None:
+    def _saved(self, event: RecordForm.Saved | None = None) -> None:
         self.query_one(Overview).refresh_overview()
         # A company renamed shows its new name in the banks' pick-list of companies.
         for view in self.section_views():
@@ -208,6 +208,11 @@ class MainScreen(Screen):
         batches = getattr(self.app, "batches", None)
         if batches is not None:
             batches.reload(self.editor)
+        if event is not None and event.form.section is schema.SCHEDULER:
+            # Another time zone: every next run the batch list shows moves and names the new zone.
+            for view in self.section_views():
+                if view.section is schema.BATCHES:
+                    view.reload()
 
     def follow_file(self) -> None:
         """Show the config another process saved: every opened form and list, the overview, the batches."""

@@ -17,6 +17,7 @@ from .certificates import CertificateError, describe, parse_certificate
 from .fields import Field, Kind, Problem, Section, Severity, Shape
 from .rules import across_records, at_most_when, custom, needs, required_when
 from .schedules import schedule_problem
+from .time_zones import zone_problem
 
 # PISTE gateway URLs of CHORUS PRO, per environment (CONNECTORS.md §1).
 CHORUS_ENVIRONMENTS: dict[str, dict[str, str]] = {
@@ -795,11 +796,29 @@ BATCHES = Section(
               choices=tuple(TEMPLATES), required=True),
         Field("schedule", "Schedule", Kind.TEXT, "",
               "When the batch runs on its own: 'every 6h', 'every 900s', 'every 1d', or a five-field cron "
-              "expression such as '0 6 * * 1-5' (6:00 UTC on weekdays: cron times are read in UTC, whatever the "
-              "server's time zone). Empty: only when started by hand.", example="every 1h", check=schedule_problem),
+              "expression such as '0 6 * * 1-5' (6:00 on weekdays), read in the time zone of Batches > Batch host "
+              "(the server's own zone unless set there). Empty: only when started by hand.", example="every 1h",
+              check=schedule_problem),
         *PARAMETERS.values(),
     ),
     rules=(custom("the template's required parameters", (), parameter_problems),),
+)
+
+
+SCHEDULER = Section(
+    id="scheduler",
+    table=("scheduler",),
+    menu=("Batches", "Batch host"),
+    intro=("How the batch host (akadmin scheduler, or a console that runs the batches) plans the batches. Save, and "
+           "a running host replans at once."),
+    fields=(
+        Field("time_zone", "Time zone", Kind.TEXT, "",
+              "The IANA time zone cron schedules are read in, e.g. Europe/Paris: '0 6 * * 1-5' runs at 6:00 there in "
+              "winter and in summer. A time the clocks show twice when they go back runs once, at its first pass; a "
+              "time they skip when they go forward runs once, when they jump. Intervals ('every 6h') count elapsed "
+              "time. Empty: the server's own zone (TZ, else /etc/localtime).", example="Europe/Paris",
+              check=zone_problem),
+    ),
 )
 
 
@@ -834,7 +853,7 @@ ACCOUNTING = Section(
 SECTIONS: tuple[Section, ...] = (
     CHORUS, EXCHANGE, UNIVERSIGN, AKUITEO_CONNECT, BRIDGE_USER, BANKS, GMAIL, GOOGLE_API,
     OCR, SIRENE, CERTIFICATES, MAIL, STATE, MANAGEMENT_RULES, OFFICE_AUTOMATION,
-    CHORUS_SPECIAL, COMPANIES, BATCHES, ACCOUNTING,
+    CHORUS_SPECIAL, COMPANIES, BATCHES, SCHEDULER, ACCOUNTING,
 )
 SECTIONS_BY_ID: dict[str, Section] = {s.id: s for s in SECTIONS}
 

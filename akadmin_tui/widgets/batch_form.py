@@ -13,10 +13,12 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from ..batches.catalog import plan_zone
 from ..settings import schema
 from ..settings.batch_params import PARAMETERS, TEMPLATES, Template, type_name
 from ..settings.fields import Field
-from ..settings.schedules import PLAN_ZONE, PLAN_ZONE_NAME, ScheduleError, parse_schedule
+from ..settings.schedules import ScheduleError, parse_schedule
+from ..settings.time_zones import UTC_ZONE, in_zone, zone_name
 from .field_row import MODIFIED_MARK, FieldRow
 from .filtered_record_form import FilteredRecordForm
 
@@ -42,7 +44,16 @@ class ParameterRow(FieldRow):
     # A class rather than :focus-within: Textual restyles the row on focus, not the row's own children.
     def on_descendant_focus(self) -> None:
         self.add_class("-focused")  # its description opens in full
-        self.call_after_refresh(self.scroll_visible)  # the row has grown: bring all of it into view
+        self.call_after_refresh(self._bring_into_view)
+
+    def on_resize(self) -> None:
+        # Grown once laid out with its description open: bring all of it into view then, at its real height.
+        if self.has_class("-focused"):
+            self._bring_into_view()
+
+    def _bring_into_view(self) -> None:
+        # Queued after the scrolls the focus change asked for (measured before the row grew), so it wins.
+        self.scroll_visible(animate=False)
 
     def on_descendant_blur(self) -> None:
         self.remove_class("-focused")
@@ -96,35 +107,34 @@ def reachable_key(widget: Widget, action: str, back_action: str = "cancel_or_bac
     return f"{key_name(back[0])}, then {key_name(declared[0])}" if back else key_name(declared[0])
 
 
-def _when(moment: dt.datetime) -> str:
-    """A fire time in the planning zone, and in the server's local time when that differs."""
-    planned = moment.astimezone(PLAN_ZONE)
-    text = f"{planned:%Y-%m-%d %H:%M} {PLAN_ZONE_NAME}"
+def _when(moment: dt.datetime, zone: dt.tzinfo) -> str:
+    """A fire time in the schedule's zone, and in the server's local time when that differs."""
+    text = in_zone(moment, zone)
     local = moment.astimezone()
-    if local.utcoffset() != planned.utcoffset():
-        text += f" ({local:%Y-%m-%d %H:%M} local time)"
+    if local.utcoffset() != moment.astimezone(zone).utcoffset():
+        text += f" ({local:%Y-%m-%d %H:%M} server time)"
     return text
 
 
 def next_fire_text(schedule_text: str, now: dt.datetime | None = None, planned: dt.datetime | None = None,
-                   paused: bool = False, resume_key: str | None = "p") -> str:
+                   paused: bool = False, resume_key: str | None = "p", zone: dt.tzinfo = UTC_ZONE) -> str:
     """What the schedule means and when it fires next (`planned`: what the host has planned).
 
-    Cron times are read in the planning zone (UTC): the hint says so, as the field's help does.
+    Cron times are read in `zone` (Batches > Batch host): the hint names it, as the field's help does.
     `resume_key`: the key that resumes a paused schedule from where the focus is (None: do not name one).
     """
     try:
-        schedule = parse_schedule(schedule_text, now)
+        schedule = parse_schedule(schedule_text, now, zone)
     except ScheduleError as error:
         return f"Not a schedule: {error}"
     if schedule.on_demand:
         return "Runs only when started by hand (F5)."
-    described = schedule.describe() + (f", read in {PLAN_ZONE_NAME}" if schedule.cron else "")
+    described = schedule.describe() + (f", read in {zone_name(zone)}" if schedule.cron else "")
     if paused:
         resume = f"{resume_key} resumes it; " if resume_key else ""
         return f"{described}: paused ({resume}F5 still runs it)."
     moment = planned or schedule.next_after(now or dt.datetime.now(dt.UTC))
-    return f"{described}: next fire time {_when(moment) if moment else 'none'}."
+    return f"{described}: next fire time {_when(moment, zone) if moment else 'none'}."
 
 
 class BatchForm(FilteredRecordForm):
@@ -208,7 +218,7 @@ class BatchForm(FilteredRecordForm):
         # The batches' clock (fixed in snapshots), else the wall clock.
         clock = link.now if link is not None else None
         text = next_fire_text(row.raw_text(), clock() if clock is not None else None, planned, paused,
-                              self._resume_key() if paused else None)
+                              self._resume_key() if paused else None, plan_zone(self.editor))
         self.query_one(".schedule-next", Static).update(text)
 
     def _focus_moved(self) -> None:
