@@ -20,6 +20,7 @@ demo: $(STAMP)
 
 ## Run the code's checks, then the whole test suite (what CI runs).
 test: $(STAMP)
+	bash tests/web/install_browser.sh
 	$(BIN)/ruff check akadmin_tui tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 -q

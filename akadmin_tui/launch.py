@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .settings import locations
@@ -27,7 +28,9 @@ def run_console(opener: ConfigOpener, *, read_only: bool = False, passphrase: st
         config = opener.open(passphrase)
     if config is not None and read_only:
         config.read_only = True
-    if not sys.stdout.isatty():
+    # Under `akadmin serve` the console draws through Textual's web driver, with pipes rather than a terminal.
+    served = os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
+    if not served and not sys.stdout.isatty():
         print("akadmin: the console needs a terminal; use the commands (akadmin --help) in scripts", file=sys.stderr)
         return 2
     if ascii_only is None:

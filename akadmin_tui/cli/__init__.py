@@ -17,7 +17,7 @@ from ..settings.editor import ChangeRefused
 from ..settings.lock import LockedError
 from ..settings.store import ConfigError, NeedsPassphrase, SaveError
 from ..settings.vault import VaultError
-from . import accounting, batches, certs, chorus, completion, config, console, invoices, live_test, scheduler, service
+from . import accounting, batches, certs, chorus, completion, config, console, invoices, live_test, scheduler, serve, service
 from .common import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, CliError, add_config_options, fail
 
 
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "without box-drawing glyphs, or when the output is not UTF-8; also AKADMIN_ASCII=1)")
     parser.set_defaults(func=console.cmd_console)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (config, live_test, certs, chorus, console, batches, invoices, scheduler, service, accounting,
+    for group in (config, live_test, certs, chorus, console, batches, invoices, scheduler, service, serve, accounting,
                   completion):
         group.register(sub)
     return parser
