@@ -32,6 +32,7 @@ class ParameterRow(FieldRow):
         super().__init__(field, saved, read_only=read_only)
         self.add_class("param-row")
         self.required = False
+        self._required_shown = False  # the yes/no cell is filled at the first set_required
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="param-line"):
@@ -64,7 +65,9 @@ class ParameterRow(FieldRow):
 
     def set_required(self, required: bool) -> None:
         """Show whether the chosen template requires this parameter."""
-        self.required = required
+        if required == self.required and self._required_shown:
+            return  # unchanged: no relayout at each cursor move in the batch table
+        self.required, self._required_shown = required, True
         self.set_class(required, "-required")
         self.query_one(".param-required", Static).update("yes" if required else "no")
 
