@@ -6,46 +6,51 @@ import asyncio
 import datetime as dt
 import threading
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-# A little over a second: calls leave here and reach the service with some jitter, and the service's own
-# one-second window must never see more than the limit.
-WINDOW_S = 1.05
+# Calls are spaced a little more than 1/rate apart: they reach the service with some jitter, and the service's
+# own one-second window, counted at arrival, must never see more than the limit (at 20/s: 52.5 ms apart).
+SPACING_MARGIN = 1.05
 
 
 class RateLimiter:
-    """At most `per_second` calls in any one-second window, whoever makes them (batches, Tests)."""
+    """Paces calls evenly, `per_second` at most, whoever makes them (batches, Tests): a GCRA with no burst.
+
+    Each call takes the next free slot, at least 1/rate (plus a margin) after the previous one, so no
+    window of one second ever holds more than the limit, whenever the calls started; a sliding window let
+    bursts through that the service's window counted as 21 of 20.
+    """
 
     def __init__(self, per_second: int, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         self.per_second = max(1, per_second)
-        self._stamps: deque[float] = deque()
+        self._next_slot = float("-inf")  # the theoretical arrival time of the next call
         self._lock = threading.Lock()
         self._clock = clock
         self._sleep = sleep
         self.waited_s = 0.0  # how long callers were held back, for the benchmarks
 
+    @property
+    def interval_s(self) -> float:
+        """The least time between two calls."""
+        return SPACING_MARGIN / self.per_second
+
     async def acquire(self) -> None:
-        """Wait until a call fits in the window, then count it."""
-        while True:
-            with self._lock:
-                now = self._clock()
-                while self._stamps and now - self._stamps[0] >= WINDOW_S:
-                    self._stamps.popleft()
-                if len(self._stamps) < self.per_second:
-                    self._stamps.append(now)
-                    return
-                wait = WINDOW_S - (now - self._stamps[0]) + 0.001
+        """Take the next free slot and wait for it."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next_slot)
+            self._next_slot = slot + self.interval_s
+        wait = slot - now
+        if wait > 0:
             self.waited_s += wait
             await self._sleep(wait)
 
     def slow_down(self, seconds: float) -> None:
-        """Hold every caller back for `seconds` (a 429 told us to), by filling the window ahead."""
+        """Hold every caller back for `seconds` (a 429 told us to)."""
         with self._lock:
-            until = self._clock() + seconds - WINDOW_S
-            self._stamps = deque([until] * self.per_second)
+            self._next_slot = max(self._next_slot, self._clock() + seconds)
 
 
 _LIMITERS: dict[str, RateLimiter] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import httpx
@@ -39,8 +40,20 @@ async def test_limiter_never_lets_more_than_the_rate_through_in_any_second() -> 
         await limiter.acquire()
         stamps.append(clock.now)
     for start in stamps:
-        assert sum(1 for s in stamps if start <= s < start + 1.0) <= 5
+        assert sum(1 for s in stamps if start <= s <= start + 1.0) <= 5  # even a closed window
     assert clock.now - 1000.0 >= 4.0  # 23 calls at 5/s need more than 4 s
+
+
+async def test_limiter_paces_evenly_with_no_burst() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(20, clock=clock, sleep=clock.sleep)
+    clock.now += 10.0  # idle for a while: no credit builds up for a burst
+    stamps = []
+    for _ in range(6):
+        await limiter.acquire()
+        stamps.append(clock.now)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
+    assert all(gap == pytest.approx(limiter.interval_s) for gap in gaps) and limiter.interval_s > 1 / 20
 
 
 async def test_slow_down_holds_everyone_back() -> None:
