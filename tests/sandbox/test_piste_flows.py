@@ -13,6 +13,7 @@ import httpx
 import pytest
 from pypdf import PdfWriter
 
+from akadmin_tui.sandbox.chorus_invoices import PARIS
 from akadmin_tui.sandbox.piste import PisteEmulator, PisteState, TechnicalAccount
 
 ACME, BETA = "TECH_1_ACME@cpro.fr", "TECH_1_BETA@cpro.fr"
@@ -307,7 +308,7 @@ def test_the_current_status_date_range(piste, api):
     assert [r["numeroFacture"] for r in since["listeFactures"]] == [second.number]
     before = api.search({"periodeDateHeureEtatCourantAu": first.status_at.isoformat()})
     assert [r["numeroFacture"] for r in before["listeFactures"]] == [first.number, third.number]
-    day = second.status_at.astimezone().date().isoformat()
+    day = second.status_at.astimezone(PARIS).date().isoformat()  # naive times are French time there
     assert api.search({"periodeDateHeureEtatCourantDu": f"{day}T00:00:00", "periodeDateHeureEtatCourantAu":
                        f"{day}T23:59:59.999999", "statutCourant": ["MISE_EN_PAIEMENT"]})["parametresRetour"]["total"] == 1
 
